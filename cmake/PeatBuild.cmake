@@ -1,0 +1,67 @@
+# Compiler settings and the helpers every module uses to declare itself.
+
+find_program(PEAT_CCACHE ccache)
+if(PEAT_CCACHE)
+  set(CMAKE_C_COMPILER_LAUNCHER ${PEAT_CCACHE})
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${PEAT_CCACHE})
+endif()
+
+set(PEAT_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)
+if(PEAT_WERROR)
+  list(APPEND PEAT_WARNINGS -Werror)
+endif()
+
+if(PEAT_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+if(PEAT_FUZZ)
+  # Instrument the libraries too, so the fuzzer sees coverage inside them.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# Boost 1.74's awaitable.hpp uses std::exchange without including <utility> (g++ 12).
+add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-include$<SEMICOLON>utility>)
+
+# peat_module(NAME SOURCES ... DEPS ...): static library peat_<NAME> with public headers in include/.
+function(peat_module name)
+  cmake_parse_arguments(M "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(peat_${name} STATIC ${M_SOURCES})
+  add_library(peat::${name} ALIAS peat_${name})
+  target_include_directories(peat_${name} PUBLIC ${PROJECT_SOURCE_DIR}/include
+                                          PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_compile_options(peat_${name} PRIVATE ${PEAT_WARNINGS})
+  target_link_libraries(peat_${name} PUBLIC ${M_DEPS} PRIVATE ${M_PRIVATE_DEPS})
+endfunction()
+
+# peat_test(NAME SOURCES ... DEPS ...): a GoogleTest binary registered with CTest.
+function(peat_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_compile_options(${name} PRIVATE ${PEAT_WARNINGS})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
+  target_link_libraries(${name} PRIVATE ${T_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "unit;${T_LABELS}")
+endfunction()
+
+# peat_fuzzer(NAME SOURCE ... DEPS ...): a libFuzzer target; only with PEAT_FUZZ and clang.
+function(peat_fuzzer name)
+  cmake_parse_arguments(F "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${F_SOURCES})
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(${name} PRIVATE ${F_DEPS})
+endfunction()
+
+# Adds every immediate sub-folder of the current folder that has a CMakeLists.txt.
+function(peat_add_subdirectories)
+  file(GLOB children RELATIVE ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/*)
+  list(SORT children)
+  foreach(child ${children})
+    if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${child}/CMakeLists.txt)
+      add_subdirectory(${child})
+    endif()
+  endforeach()
+endfunction()
