@@ -56,10 +56,15 @@ function(peat_fuzzer name)
 endfunction()
 
 # Adds every immediate sub-folder of the current folder that has a CMakeLists.txt.
+# PEAT_MODULES (a list; empty = all) narrows the build to some folders, e.g. "common;security".
+set(PEAT_MODULES "" CACHE STRING "Only build these module folders (empty: all)")
 function(peat_add_subdirectories)
   file(GLOB children RELATIVE ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/*)
   list(SORT children)
   foreach(child ${children})
+    if(PEAT_MODULES AND NOT child IN_LIST PEAT_MODULES)
+      continue()
+    endif()
     if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${child}/CMakeLists.txt)
       add_subdirectory(${child})
     endif()
