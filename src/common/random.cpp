@@ -22,7 +22,9 @@ std::uint64_t Rng::uniform(std::uint64_t bound) {
   }
 }
 
-double Rng::unit() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+double Rng::unit() {
+  return static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
+}
 
 namespace {
 std::uint64_t splitmix64(std::uint64_t& x) {
@@ -31,7 +33,9 @@ std::uint64_t splitmix64(std::uint64_t& x) {
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
 }
-std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+std::uint64_t rotl(std::uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 }  // namespace
 
 SeededRng::SeededRng(std::uint64_t seed) {

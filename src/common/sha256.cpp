@@ -8,10 +8,14 @@ struct Sha256::State {
   sha256_ctx ctx;
 };
 
-Sha256::Sha256() : state_(std::make_unique<State>()) { sha256_init(&state_->ctx); }
+Sha256::Sha256() : state_(std::make_unique<State>()) {
+  sha256_init(&state_->ctx);
+}
 Sha256::~Sha256() = default;
 
-void Sha256::update(ByteView data) { sha256_update(&state_->ctx, data.size(), data.data()); }
+void Sha256::update(ByteView data) {
+  sha256_update(&state_->ctx, data.size(), data.data());
+}
 
 Sha256Digest Sha256::finish() {
   Sha256Digest out;

@@ -20,9 +20,13 @@ TEST(Hex, RejectsOddLengthAndBadCharacters) {
 }
 
 TEST(Base64, Rfc4648Vectors) {
-  const std::pair<const char*, const char*> vectors[] = {
-      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                         {"f", "Zg=="},
+                                                         {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"},
+                                                         {"foob", "Zm9vYg=="},
+                                                         {"fooba", "Zm9vYmE="},
+                                                         {"foobar", "Zm9vYmFy"}};
   for (auto [plain, encoded] : vectors) {
     EXPECT_EQ(to_base64(as_bytes(plain)), encoded);
     auto decoded = from_base64(encoded);
@@ -32,9 +36,9 @@ TEST(Base64, Rfc4648Vectors) {
 }
 
 TEST(Base64, RejectsMalformedInput) {
-  EXPECT_FALSE(from_base64("Zg=").ok());    // length
-  EXPECT_FALSE(from_base64("Z===").ok());   // too much padding
-  EXPECT_FALSE(from_base64("Zg=a").ok());   // data after padding
+  EXPECT_FALSE(from_base64("Zg=").ok());   // length
+  EXPECT_FALSE(from_base64("Z===").ok());  // too much padding
+  EXPECT_FALSE(from_base64("Zg=a").ok());  // data after padding
   EXPECT_FALSE(from_base64("Zm9v!A==").ok());
   EXPECT_FALSE(from_base64("Zg==Zg==").ok());  // padding before the end
 }

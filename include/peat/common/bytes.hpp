@@ -20,7 +20,9 @@ inline ByteView as_bytes(std::string_view s) {
 inline std::string_view as_chars(ByteView b) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
-inline Bytes to_bytes(std::string_view s) { return {s.begin(), s.end()}; }
+inline Bytes to_bytes(std::string_view s) {
+  return {s.begin(), s.end()};
+}
 
 // Lowercase hex.
 std::string to_hex(ByteView data);

@@ -82,8 +82,8 @@ using Status = Result<void>;
 }  // namespace peat
 
 // Propagates an error from an expression returning Result<...>; evaluates to nothing.
-#define PEAT_TRY_STATUS(expr)                      \
-  do {                                             \
-    auto peat_try_status_ = (expr);                \
+#define PEAT_TRY_STATUS(expr)                               \
+  do {                                                      \
+    auto peat_try_status_ = (expr);                         \
     if (!peat_try_status_) return peat_try_status_.error(); \
   } while (0)
