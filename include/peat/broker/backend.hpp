@@ -1,0 +1,79 @@
+// BrokerBackend: what the HTTP/WebSocket broker asks of the node. The mesh facade implements it;
+// tests implement it with fixed data. Documents travel as JSON text so the broker needs no store.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "peat/common/result.hpp"
+
+namespace peat::broker {
+
+struct NodeInfo {
+  std::string node_id;
+  std::uint64_t uptime_secs = 0;
+  std::string version;
+};
+
+struct PeerSummary {
+  std::string id;
+  bool connected = false;
+  std::string state;  // "healthy", "degraded", "suspect", "dead"
+  std::optional<std::uint64_t> rtt_ms;
+};
+
+struct TopologySummary {
+  std::size_t peer_count = 0;
+  std::string role;
+  std::uint32_t hierarchy_level = 0;
+};
+
+struct ReadinessCheck {
+  std::string name;
+  bool ready = true;
+  std::optional<std::string> message;
+};
+
+struct Readiness {
+  bool ready = true;
+  std::vector<ReadinessCheck> checks;
+};
+
+// One Prometheus sample; samples with the same name share HELP and TYPE.
+struct MetricSample {
+  std::string name;
+  std::string help;
+  std::string type;  // "counter" or "gauge"
+  std::vector<std::pair<std::string, std::string>> labels;
+  double value = 0;
+};
+
+class BrokerBackend {
+ public:
+  virtual ~BrokerBackend() = default;
+
+  virtual NodeInfo node_info() = 0;
+  virtual Readiness readiness() { return {}; }
+  virtual std::vector<PeerSummary> peers() = 0;
+  virtual std::optional<PeerSummary> peer(const std::string& id) = 0;
+  virtual TopologySummary topology() = 0;
+
+  // JSON text of each document (objects get an "_id" field); nullopt: no such collection.
+  virtual std::optional<std::vector<std::string>> list_documents(const std::string& collection) = 0;
+  virtual std::optional<std::string> get_document(const std::string& collection,
+                                                  const std::string& id) = 0;
+  // Creates or replaces from a JSON object. Errors with code "BAD_REQUEST" become 400.
+  virtual Status put_document(const std::string& collection, const std::string& id,
+                              const std::string& json) = 0;
+  // false: there was no such document.
+  virtual Result<bool> delete_document(const std::string& collection, const std::string& id) = 0;
+  // `query_json` is {"where":[{"field":..,"op":..,"value":..}],"limit":n}; returns matching docs.
+  virtual Result<std::vector<std::string>> query_documents(const std::string& collection,
+                                                           const std::string& query_json) = 0;
+
+  virtual std::vector<MetricSample> metrics() { return {}; }
+};
+
+}  // namespace peat::broker

@@ -1,0 +1,151 @@
+#include "broker/static_content.hpp"
+
+namespace peat::broker {
+
+// The page reads the bearer token, if any, from the URL fragment (#token=...), never the server.
+const std::string_view kTopologyPage = R"html(<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>peat-mesh topology</title>
+<style>
+  body { font-family: sans-serif; margin: 0; background: #10161d; color: #dde6ee; }
+  header { padding: 12px 20px; background: #18212b; display: flex; gap: 24px; align-items: baseline; }
+  h1 { font-size: 18px; margin: 0; }
+  #status { font-size: 13px; color: #8fa3b5; }
+  main { display: flex; }
+  svg { flex: 1; height: 560px; }
+  table { border-collapse: collapse; margin: 16px; font-size: 13px; min-width: 340px; }
+  th, td { text-align: left; padding: 4px 10px; border-bottom: 1px solid #2a3846; }
+  .healthy { fill: #3fb950; color: #3fb950; stroke: #3fb950; }
+  .degraded { fill: #d29922; color: #d29922; stroke: #d29922; }
+  .suspect { fill: #db6d28; color: #db6d28; stroke: #db6d28; }
+  .dead, .disconnected { fill: #f85149; color: #f85149; stroke: #f85149; }
+  .self { fill: #58a6ff; }
+  text { fill: #dde6ee; font-size: 12px; stroke: none; }
+</style>
+</head>
+<body>
+<header><h1>peat-mesh</h1><span id="node">…</span><span id="role"></span>
+<span id="status">connecting…</span></header>
+<main>
+<svg id="graph" viewBox="0 0 600 560" role="img" aria-label="mesh topology"></svg>
+<table><thead><tr><th>peer</th><th>state</th><th>rtt</th></tr></thead><tbody id="peers"></tbody></table>
+</main>
+<script>
+const token = new URLSearchParams(location.hash.slice(1)).get('token');
+const headers = token ? { Authorization: 'Bearer ' + token } : {};
+const get = (p) => fetch(p, { headers }).then((r) => r.json());
+const short = (id) => id.length > 12 ? id.slice(0, 12) + '…' : id;
+const svgNS = 'http://www.w3.org/2000/svg';
+function el(name, attrs, text) {
+  const e = document.createElementNS(svgNS, name);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+async function refresh() {
+  const [node, peers, topo] = await Promise.all([get('/api/v1/node'), get('/api/v1/peers'),
+                                                 get('/api/v1/topology')]);
+  document.getElementById('node').textContent = 'node ' + short(node.node_id);
+  document.getElementById('role').textContent = 'role ' + topo.role + ' · level ' + topo.hierarchy_level;
+  const svg = document.getElementById('graph');
+  svg.replaceChildren();
+  const cx = 300, cy = 280, r = 200, n = peers.peers.length;
+  peers.peers.forEach((p, i) => {
+    const a = 2 * Math.PI * i / Math.max(n, 1);
+    const x = cx + r * Math.cos(a), y = cy + r * Math.sin(a);
+    const cls = p.connected ? p.state : 'disconnected';
+    svg.append(el('line', { x1: cx, y1: cy, x2: x, y2: y, class: cls, 'stroke-width': 2 }));
+    svg.append(el('circle', { cx: x, cy: y, r: 14, class: cls, 'data-peer': p.id }));
+    svg.append(el('text', { x: x + 18, y: y + 4 }, short(p.id)));
+  });
+  svg.append(el('circle', { cx, cy, r: 20, class: 'self' }));
+  svg.append(el('text', { x: cx - 30, y: cy + 38 }, short(node.node_id)));
+  const body = document.getElementById('peers');
+  body.replaceChildren(...peers.peers.map((p) => {
+    const tr = document.createElement('tr');
+    const cls = p.connected ? p.state : 'disconnected';
+    tr.innerHTML = '<td></td><td class="' + cls + '"></td><td></td>';
+    tr.children[0].textContent = short(p.id);
+    tr.children[1].textContent = cls;
+    tr.children[2].textContent = p.rtt_ms === null ? '–' : p.rtt_ms + ' ms';
+    return tr;
+  }));
+  document.body.dataset.peers = String(peers.count);
+}
+function connect() {
+  const proto = location.protocol === 'https:' ? 'wss://' : 'ws://';
+  const ws = new WebSocket(proto + location.host + '/api/v1/ws' +
+                           (token ? '?access_token=' + encodeURIComponent(token) : ''));
+  ws.onopen = () => { document.getElementById('status').textContent = 'live'; refresh(); };
+  ws.onmessage = () => refresh();
+  ws.onclose = () => {
+    document.getElementById('status').textContent = 'reconnecting…';
+    setTimeout(connect, 2000);
+  };
+}
+refresh().catch(() => {});
+connect();
+</script>
+</body>
+</html>
+)html";
+
+const std::string_view kOpenApiDocument = R"json({
+  "openapi": "3.0.3",
+  "info": {"title": "peat-mesh broker", "version": "1"},
+  "components": {
+    "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+    "schemas": {
+      "Error": {"type": "object", "required": ["error", "status"],
+                "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}},
+      "Peer": {"type": "object", "required": ["id", "connected", "state", "rtt_ms"],
+               "properties": {"id": {"type": "string"}, "connected": {"type": "boolean"},
+                              "state": {"type": "string"},
+                              "rtt_ms": {"type": "integer", "nullable": true}}},
+      "DocumentList": {"type": "object", "required": ["collection", "count", "documents"],
+                       "properties": {"collection": {"type": "string"}, "count": {"type": "integer"},
+                                      "documents": {"type": "array", "items": {"type": "object"}}}}
+    }
+  },
+  "security": [{"bearer": []}],
+  "paths": {
+    "/api/v1/health": {"get": {"summary": "Liveness", "security": [],
+      "responses": {"200": {"description": "{status, node_id}"}}}},
+    "/api/v1/ready": {"get": {"summary": "Readiness", "security": [],
+      "responses": {"200": {"description": "ready"}, "503": {"description": "not ready"}}}},
+    "/api/v1/node": {"get": {"summary": "Node id, uptime and version",
+      "responses": {"200": {"description": "{node_id, uptime_secs, version}"}}}},
+    "/api/v1/peers": {"get": {"summary": "Known peers",
+      "responses": {"200": {"description": "{peers: [Peer], count}"}}}},
+    "/api/v1/peers/{id}": {"get": {"summary": "One peer",
+      "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+      "responses": {"200": {"description": "Peer", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Peer"}}}},
+                    "404": {"description": "Error"}}}},
+    "/api/v1/topology": {"get": {"summary": "Role, level and peer count",
+      "responses": {"200": {"description": "{peer_count, role, hierarchy_level}"}}}},
+    "/api/v1/documents/{collection}": {"get": {"summary": "Every document of a collection",
+      "parameters": [{"name": "collection", "in": "path", "required": true, "schema": {"type": "string"}}],
+      "responses": {"200": {"description": "DocumentList", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DocumentList"}}}},
+                    "404": {"description": "collection not available"}}}},
+    "/api/v1/documents/{collection}/_query": {"post": {"summary": "Documents matching {where: [{field, op, value}], limit}",
+      "parameters": [{"name": "collection", "in": "path", "required": true, "schema": {"type": "string"}}],
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
+      "responses": {"200": {"description": "DocumentList"}, "400": {"description": "bad query"}}}},
+    "/api/v1/documents/{collection}/{id}": {
+      "parameters": [{"name": "collection", "in": "path", "required": true, "schema": {"type": "string"}},
+                     {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+      "get": {"summary": "One document", "responses": {"200": {"description": "{collection, id, document}"}, "404": {"description": "not found"}}},
+      "put": {"summary": "Create or replace a document from a JSON object",
+              "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
+              "responses": {"200": {"description": "stored"}, "400": {"description": "not a JSON object"}, "413": {"description": "body too large"}}},
+      "delete": {"summary": "Delete (tombstone) a document", "responses": {"200": {"description": "deleted"}, "404": {"description": "not found"}}}},
+    "/api/v1/ws": {"get": {"summary": "WebSocket: every mesh event as one JSON text frame",
+      "responses": {"101": {"description": "upgraded"}, "426": {"description": "not an upgrade"}}}},
+    "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text exposition format"}}}}
+  }
+}
+)json";
+
+}  // namespace peat::broker

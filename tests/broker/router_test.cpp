@@ -1,0 +1,161 @@
+#include "peat/broker/router.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "broker/fake_backend.hpp"
+
+namespace peat::broker {
+namespace {
+
+using nlohmann::json;
+
+class RouterTest : public ::testing::Test {
+ protected:
+  HttpResponse call(std::string method, std::string target, std::string body = {},
+                    std::map<std::string, std::string> headers = {}) {
+    return router.handle(
+        {std::move(method), std::move(target), std::move(headers), std::move(body)});
+  }
+  static json body(const HttpResponse& r) { return json::parse(r.body); }
+
+  testing::FakeBackend backend;
+  Router router{backend, {}};
+};
+
+TEST_F(RouterTest, HealthReadyNodeMatchTheRustShapes) {
+  auto r = call("GET", "/api/v1/health");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(body(r), (json{{"status", "healthy"}, {"node_id", "node-a"}}));
+
+  backend.ready = {false, {{"store", false, "opening"}}};
+  r = call("GET", "/api/v1/ready");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(body(r)["checks"][0],
+            (json{{"name", "store"}, {"ready", false}, {"message", "opening"}}));
+
+  r = call("GET", "/api/v1/node");
+  EXPECT_EQ(body(r), (json{{"node_id", "node-a"}, {"uptime_secs", 42}, {"version", "0.1.0"}}));
+}
+
+TEST_F(RouterTest, PeersAndTopology) {
+  auto r = call("GET", "/api/v1/peers");
+  EXPECT_EQ(body(r)["count"], 2);
+  EXPECT_EQ(body(r)["peers"][1]["rtt_ms"], nullptr);
+  r = call("GET", "/api/v1/peers/peer-1");
+  EXPECT_EQ(body(r),
+            (json{{"id", "peer-1"}, {"connected", true}, {"state", "healthy"}, {"rtt_ms", 3}}));
+  r = call("GET", "/api/v1/peers/nobody");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(body(r), (json{{"error", "peer not found: nobody"}, {"status", 404}}));
+  r = call("GET", "/api/v1/topology");
+  EXPECT_EQ(body(r), (json{{"peer_count", 2}, {"role", "leader"}, {"hierarchy_level", 1}}));
+}
+
+TEST_F(RouterTest, DocumentCrud) {
+  EXPECT_EQ(call("GET", "/api/v1/documents/tracks").status, 404);
+  auto r = call("PUT", "/api/v1/documents/tracks/t%201", R"({"lat":1.5})");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(backend.docs.count({"tracks", "t 1"}), 1u);  // path segments are percent-decoded
+  r = call("GET", "/api/v1/documents/tracks/t%201");
+  EXPECT_EQ(body(r), (json{{"collection", "tracks"}, {"id", "t 1"}, {"document", {{"lat", 1.5}}}}));
+  r = call("GET", "/api/v1/documents/tracks");
+  EXPECT_EQ(body(r)["count"], 1);
+  r = call("DELETE", "/api/v1/documents/tracks/t%201");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(call("DELETE", "/api/v1/documents/tracks/t%201").status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/documents/tracks/t%201").status, 404);
+}
+
+TEST_F(RouterTest, QueryPassesBodyAndMapsBadRequest) {
+  backend.docs[{"c", "1"}] = R"({"x":1})";
+  auto r = call("POST", "/api/v1/documents/c/_query", R"({"where":[]})");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(backend.last_query, R"({"where":[]})");
+  r = call("POST", "/api/v1/documents/c/_query", R"({"where":[{"op":"bad"}]})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(body(r)["error"], "unknown operator: bad");
+}
+
+TEST_F(RouterTest, RejectsBadBodiesTargetsAndMethods) {
+  EXPECT_EQ(call("PUT", "/api/v1/documents/c/1", "{not json").status, 400);
+  EXPECT_EQ(call("PUT", "/api/v1/documents/c/1", "[1,2]").status, 400);
+  EXPECT_EQ(call("POST", "/api/v1/documents/c/_query", "nope").status, 400);
+  EXPECT_EQ(call("GET", "/api/v1/documents/c/%zz").status, 400);
+  EXPECT_EQ(call("GET", "relative").status, 400);
+  auto r = call("POST", "/api/v1/health");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.headers[0], (std::pair<std::string, std::string>{"Allow", "GET"}));
+  EXPECT_EQ(call("GET", "/api/v1/nothing").status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/health/").status, 404);  // trailing slash is another path
+  EXPECT_EQ(call("GET", "/api/v1/ws").status, 426);
+}
+
+TEST_F(RouterTest, BackendExceptionBecomes500) {
+  backend.throw_on_list = true;
+  auto r = call("GET", "/api/v1/documents/c");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(router.stats().server_errors, 1u);
+}
+
+TEST_F(RouterTest, StoredInvalidJsonIs500NotACrash) {
+  backend.docs[{"c", "1"}] = "{broken";
+  EXPECT_EQ(call("GET", "/api/v1/documents/c/1").status, 500);
+}
+
+TEST_F(RouterTest, CorsHeaderAndPreflight) {
+  auto r = call("OPTIONS", "/api/v1/peers");
+  EXPECT_EQ(r.status, 204);
+  bool has_origin = false;
+  for (const auto& [k, v] : r.headers) has_origin |= k == "Access-Control-Allow-Origin" && v == "*";
+  EXPECT_TRUE(has_origin);
+}
+
+TEST_F(RouterTest, PrometheusMetricsIncludeBackendAndRequestCounts) {
+  call("GET", "/api/v1/health");
+  call("GET", "/api/v1/nothing");
+  auto r = call("GET", "/metrics");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(r.body.find("# TYPE peat_peers gauge\npeat_peers{transport=\"quic\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(r.body.find("peat_broker_requests_total 3\n"), std::string::npos);
+  EXPECT_NE(r.body.find("peat_broker_client_errors_total 1\n"), std::string::npos);
+}
+
+TEST(PrometheusFormat, EscapesLabelsAndGroupsHelp) {
+  std::vector<MetricSample> s{{"m", "help", "counter", {{"l", "a\"b\\c\nd"}}, 1},
+                              {"m", "help", "counter", {{"l", "x"}}, 2.5}};
+  EXPECT_EQ(format_prometheus(s),
+            "# HELP m help\n# TYPE m counter\nm{l=\"a\\\"b\\\\c\\nd\"} 1\nm{l=\"x\"} 2.5\n");
+}
+
+TEST_F(RouterTest, OpenApiAndTopologyPage) {
+  auto r = call("GET", "/api/v1/openapi.json");
+  auto doc = body(r);
+  EXPECT_EQ(doc["openapi"], "3.0.3");
+  EXPECT_TRUE(doc["paths"].contains("/api/v1/documents/{collection}/{id}"));
+  r = call("GET", "/");
+  EXPECT_EQ(r.content_type, "text/html; charset=utf-8");
+  EXPECT_NE(r.body.find("/api/v1/ws"), std::string::npos);
+}
+
+TEST(RouterAuth, BearerTokenGuardsApiButNotHealth) {
+  testing::FakeBackend backend;
+  Router router(backend, {std::string("s3cret")});
+  auto get = [&](std::string target, std::map<std::string, std::string> h = {}) {
+    return router.handle({"GET", std::move(target), std::move(h), {}});
+  };
+  EXPECT_EQ(get("/api/v1/health").status, 200);
+  EXPECT_EQ(get("/api/v1/peers").status, 401);
+  EXPECT_EQ(get("/api/v1/peers", {{"authorization", "Bearer wrong!"}}).status, 401);
+  EXPECT_EQ(get("/api/v1/peers", {{"authorization", "Bearer s3cret"}}).status, 200);
+  EXPECT_EQ(get("/metrics").status, 401);
+  EXPECT_EQ(get("/api/v1/peers?access_token=s3cret").status, 200);
+  EXPECT_FALSE(router.websocket_allowed({"GET", "/api/v1/ws", {}, {}}));
+  EXPECT_TRUE(router.websocket_allowed({"GET", "/api/v1/ws?access_token=s3cret", {}, {}}));
+  EXPECT_EQ(router.stats().unauthorized, 3u);
+}
+
+}  // namespace
+}  // namespace peat::broker
