@@ -1,0 +1,172 @@
+#include "peat/discovery/mdns_responder.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace peat::discovery::mdns {
+namespace {
+
+using dns::Name;
+using dns::RecordType;
+using dns::ResourceRecord;
+
+const Name& services_meta_name() {
+  static const Name n{{"_services", "_dns-sd", "_udp", "local"}};
+  return n;
+}
+
+bool matches_type(std::uint16_t qtype, RecordType t) {
+  return qtype == static_cast<std::uint16_t>(RecordType::kAny) ||
+         qtype == static_cast<std::uint16_t>(t);
+}
+
+ResourceRecord make(Name name, RecordType type, std::uint32_t ttl, bool unique, dns::RData data) {
+  ResourceRecord rr;
+  rr.name = std::move(name);
+  rr.type = static_cast<std::uint16_t>(type);
+  rr.ttl = ttl;
+  rr.cache_flush = unique;
+  rr.data = std::move(data);
+  return rr;
+}
+
+}  // namespace
+
+std::vector<ResourceRecord> MdnsResponder::records(bool goodbye) const {
+  const auto& a = advert_;
+  const std::uint32_t host_ttl = goodbye ? 0 : a.host_ttl;
+  const std::uint32_t other_ttl = goodbye ? 0 : a.other_ttl;
+  std::vector<ResourceRecord> out;
+  out.push_back(make(a.service_type, RecordType::kPtr, other_ttl, false, a.instance_name()));
+  out.push_back(make(a.instance_name(), RecordType::kSrv, host_ttl, true,
+                     dns::SrvData{0, 0, a.port, a.host}));
+  dns::TxtData txt;
+  for (const auto& [k, v] : a.txt) txt.entries.push_back(k + "=" + v);
+  out.push_back(make(a.instance_name(), RecordType::kTxt, other_ttl, true, std::move(txt)));
+  for (const auto& v4 : a.ipv4) out.push_back(make(a.host, RecordType::kA, host_ttl, true, v4));
+  for (const auto& v6 : a.ipv6) out.push_back(make(a.host, RecordType::kAaaa, host_ttl, true, v6));
+  if (!goodbye) {
+    out.push_back(make(services_meta_name(), RecordType::kPtr, other_ttl, false, a.service_type));
+  }
+  return out;
+}
+
+void MdnsResponder::start(Instant now) {
+  running_ = true;
+  goodbye_pending_ = false;
+  announce_at_ = {now, now + std::chrono::seconds(1)};
+}
+
+void MdnsResponder::stop() {
+  if (!running_) return;
+  running_ = false;
+  announce_at_.clear();
+  goodbye_pending_ = true;
+}
+
+std::vector<ResourceRecord> MdnsResponder::answers_for(const dns::Question& q) const {
+  std::vector<ResourceRecord> out;
+  if (q.qclass != dns::kClassIn && q.qclass != 255) return out;
+  for (auto& rr : records(false)) {
+    if (rr.name.equals(q.name) && (matches_type(q.type, static_cast<RecordType>(rr.type)))) {
+      out.push_back(std::move(rr));
+    }
+  }
+  return out;
+}
+
+std::vector<ResourceRecord> MdnsResponder::additionals_for(
+    const std::vector<ResourceRecord>& answers) const {
+  // RFC 6763 §12: with a PTR answer send SRV, TXT and addresses; with SRV send addresses.
+  bool want_srv_txt = false, want_addr = false;
+  for (const auto& a : answers) {
+    if (a.type == static_cast<std::uint16_t>(RecordType::kPtr) &&
+        a.name.equals(advert_.service_type)) {
+      want_srv_txt = want_addr = true;
+    }
+    if (a.type == static_cast<std::uint16_t>(RecordType::kSrv)) want_addr = true;
+  }
+  std::vector<ResourceRecord> out;
+  for (auto& rr : records(false)) {
+    const auto t = static_cast<RecordType>(rr.type);
+    const bool srv_txt =
+        (t == RecordType::kSrv || t == RecordType::kTxt) && rr.name.equals(advert_.instance_name());
+    const bool addr = t == RecordType::kA || t == RecordType::kAaaa;
+    if ((want_srv_txt && srv_txt) || (want_addr && addr)) {
+      const bool dup = std::any_of(answers.begin(), answers.end(),
+                                   [&](const ResourceRecord& a) { return a.same_record(rr); });
+      if (!dup) out.push_back(std::move(rr));
+    }
+  }
+  return out;
+}
+
+void MdnsResponder::on_message(const dns::Message& message, const SocketAddress& from,
+                               Instant now) {
+  (void)now;
+  if (!running_ || message.is_response() || message.questions.empty()) return;
+  std::vector<ResourceRecord> answers;
+  for (const auto& q : message.questions) {
+    for (auto& rr : answers_for(q)) {
+      const bool dup = std::any_of(answers.begin(), answers.end(),
+                                   [&](const ResourceRecord& a) { return a.same_record(rr); });
+      // Known-answer suppression (RFC 6762 §7.1): skip what the querier already holds with at
+      // least half our TTL.
+      const bool known =
+          std::any_of(message.answers.begin(), message.answers.end(), [&](const ResourceRecord& k) {
+            return k.same_record(rr) && std::uint64_t{k.ttl} * 2 >= rr.ttl;
+          });
+      if (!dup && !known) answers.push_back(std::move(rr));
+    }
+  }
+  if (answers.empty()) return;
+  dns::Message reply;
+  reply.flags = dns::kResponseFlags;
+  const bool legacy = from.port != kMdnsPort;
+  if (legacy) {
+    // RFC 6762 §6.7: echo id and questions, no cache-flush bits, TTL at most 10 s.
+    reply.id = message.id;
+    reply.questions = message.questions;
+  }
+  reply.additionals = additionals_for(answers);
+  reply.answers = std::move(answers);
+  if (legacy) {
+    for (auto* section : {&reply.answers, &reply.additionals}) {
+      for (auto& rr : *section) {
+        rr.cache_flush = false;
+        rr.ttl = std::min<std::uint32_t>(rr.ttl, 10);
+      }
+    }
+  }
+  auto bytes = dns::encode_dns_message(reply);
+  if (!bytes) return;
+  pending_.push_back(Outgoing{std::move(*bytes), legacy ? std::optional(from) : std::nullopt});
+}
+
+std::vector<Outgoing> MdnsResponder::poll(Instant now) {
+  std::vector<Outgoing> out = std::move(pending_);
+  pending_.clear();
+  auto announce = [&](bool goodbye) {
+    dns::Message m;
+    m.flags = dns::kResponseFlags;
+    m.answers = records(goodbye);
+    if (auto bytes = dns::encode_dns_message(m)) out.push_back(Outgoing{std::move(*bytes), {}});
+  };
+  if (goodbye_pending_) {
+    goodbye_pending_ = false;
+    announce(true);
+  }
+  while (!announce_at_.empty() && announce_at_.front() <= now) {
+    announce_at_.erase(announce_at_.begin());
+    announce(false);
+  }
+  return out;
+}
+
+std::optional<Instant> MdnsResponder::next_wakeup() const {
+  if (!pending_.empty() || goodbye_pending_) return Instant::min();
+  if (announce_at_.empty()) return std::nullopt;
+  return announce_at_.front();
+}
+
+}  // namespace peat::discovery::mdns
