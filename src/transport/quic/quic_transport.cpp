@@ -1,0 +1,586 @@
+// Asio adapter of the sans-I/O QUIC connection: one UDP socket, a timer per connection, GSO/GRO.
+#include "peat/transport/quic/quic_transport.hpp"
+
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <sys/socket.h>
+
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "peat/transport/quic/connection.hpp"
+#include "runtime/asio.hpp"
+
+namespace peat::transport::quic {
+namespace asio = boost::asio;
+using asio::ip::udp;
+
+namespace {
+
+constexpr std::size_t kMaxSegments = 64;          // the kernel's UDP GSO limit
+constexpr std::size_t kRecvBufferSize = 65536;    // one GRO aggregate
+constexpr std::size_t kRecvPerWakeup = 256;       // socket reads before yielding to the loop
+constexpr std::size_t kBatchesPerFlush = 16;      // GSO batches per connection before yielding
+constexpr int kSocketBufferBytes = 8 * 1024 * 1024;
+
+UdpEndpoint to_udp_endpoint(const udp::endpoint& ep) {
+  UdpEndpoint out;
+  std::memcpy(&out.storage, ep.data(), ep.size());
+  out.length = static_cast<socklen_t>(ep.size());
+  return out;
+}
+
+}  // namespace
+
+struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
+  struct Link {
+    std::unique_ptr<Connection> conn;
+    std::unique_ptr<asio::steady_timer> timer;
+    Instant armed_for{};
+    bool armed = false;
+    bool outgoing = false;
+    PeerId dialled;         // outgoing: the peer asked for
+    bool reported = false;  // on_connected was delivered
+    bool silent = false;    // closing a duplicate: no events
+    bool flush_posted = false;
+    UdpEndpoint remote;
+    Instant last_activity{};
+  };
+
+  runtime::IoLoop& loop;
+  QuicTransportConfig config;
+  Rng& rng;
+  Capabilities caps;
+  TransportEvents events;
+  std::shared_ptr<TlsIdentity> tls;
+  std::unique_ptr<udp::socket> socket;
+  UdpEndpoint local;
+  QuicIoStats io;
+  bool blocked_on_send = false;
+
+  std::uint64_t next_id = 1;
+  std::map<std::uint64_t, Link> links;
+  std::map<Bytes, std::uint64_t> by_cid;
+  std::map<PeerId, std::uint64_t> by_peer;     // established
+  std::map<PeerId, std::uint64_t> connecting;  // outgoing, handshake in progress
+  std::vector<std::uint8_t> send_buf = std::vector<std::uint8_t>(kMaxSegments * 1500);
+  std::vector<std::uint8_t> recv_buf = std::vector<std::uint8_t>(kRecvBufferSize);
+
+  Impl(runtime::IoLoop& l, QuicTransportConfig c, Rng& r) : loop(l), config(std::move(c)), rng(r) {
+    caps.type = TransportType::kQuic;
+    caps.reliable = true;
+    caps.ordered = true;
+    caps.max_message_size = config.settings.max_message_size;
+    caps.bandwidth_bps = 100'000'000;
+    caps.typical_latency_ms = 10;
+    caps.power_cost = 20;
+    caps.max_range_m = 0;
+  }
+
+  Instant now() const { return loop.now(); }
+
+  ConnectionOptions options_for(std::vector<std::string> alpns) const {
+    ConnectionOptions o;
+    o.tls = tls;
+    o.settings = config.settings;
+    o.alpns = std::move(alpns);
+    return o;
+  }
+
+  // ---- socket ------------------------------------------------------------------------------
+
+  Status start() {
+    if (socket) return {};
+    auto identity = TlsIdentity::create(config.identity);
+    if (!identity) return identity.error();
+    tls = std::move(identity).value();
+    boost::system::error_code ec;
+    const auto address = asio::ip::make_address(config.bind_host, ec);
+    if (ec) return make_error("BIND_FAILED", "bad bind address " + config.bind_host);
+    auto s = std::make_unique<udp::socket>(runtime::asio_context(loop));
+    const udp::endpoint ep(address, config.bind_port);
+    s->open(ep.protocol(), ec);
+    if (!ec) s->bind(ep, ec);
+    if (!ec) s->non_blocking(true, ec);
+    if (ec) return make_error("BIND_FAILED", ep.address().to_string() + ":" + std::to_string(ep.port()) + ": " + ec.message());
+    const int fd = s->native_handle();
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kSocketBufferBytes, sizeof(kSocketBufferBytes));
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &kSocketBufferBytes, sizeof(kSocketBufferBytes));
+    const int on = 1;
+    io.gro = config.use_gro && setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof(on)) == 0;
+    // GSO needs no socket option; a failing first send turns it off.
+    io.gso = config.use_gso;
+    local = to_udp_endpoint(s->local_endpoint(ec));
+    socket = std::move(s);
+    wait_readable();
+    return {};
+  }
+
+  void wait_readable() {
+    if (!socket) return;
+    socket->async_wait(udp::socket::wait_read,
+                       [weak = weak_from_this()](const boost::system::error_code& ec) {
+                         auto self = weak.lock();
+                         if (!self || ec || !self->socket) return;
+                         self->on_readable();
+                       });
+  }
+
+  void on_readable() {
+    std::set<std::uint64_t> touched;
+    const int fd = socket->native_handle();
+    for (std::size_t i = 0; i < kRecvPerWakeup; ++i) {
+      sockaddr_storage from{};
+      iovec iov{recv_buf.data(), recv_buf.size()};
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+      msghdr msg{};
+      msg.msg_name = &from;
+      msg.msg_namelen = sizeof(from);
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof(control);
+      const ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
+      if (n < 0) break;  // EAGAIN, or an ICMP error surfacing: nothing to read now
+      std::size_t segment = static_cast<std::size_t>(n);
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+          int gso_size = 0;
+          std::memcpy(&gso_size, CMSG_DATA(c), sizeof(gso_size));
+          if (gso_size > 0) segment = static_cast<std::size_t>(gso_size);
+        }
+      }
+      UdpEndpoint src;
+      src.storage = from;
+      src.length = msg.msg_namelen;
+      for (std::size_t off = 0; off < static_cast<std::size_t>(n); off += segment) {
+        const std::size_t len = std::min(segment, static_cast<std::size_t>(n) - off);
+        dispatch(ByteView(recv_buf.data() + off, len), src, touched);
+        if (!socket) return;
+      }
+    }
+    for (std::uint64_t id : touched) flush(id);
+    wait_readable();
+  }
+
+  void dispatch(ByteView datagram, const UdpEndpoint& from, std::set<std::uint64_t>& touched) {
+    ++io.datagrams_received;
+    const auto cid = destination_cid(datagram);
+    if (!cid) {
+      ++io.ignored_datagrams;
+      return;
+    }
+    if (auto it = by_cid.find(*cid); it != by_cid.end()) {
+      Link& l = links.at(it->second);
+      l.conn->receive(datagram, now());
+      l.last_activity = now();
+      touched.insert(it->second);
+      return;
+    }
+    if (links.size() >= config.max_connections || !is_initial_packet(datagram)) {
+      ++io.ignored_datagrams;
+      return;
+    }
+    ConnectionOptions o = options_for(config.accept_alpns);
+    o.admit = config.admit;
+    auto conn = Connection::accept(std::move(o), local, from, datagram, rng, now());
+    if (!conn) {
+      ++io.ignored_datagrams;
+      return;
+    }
+    const std::uint64_t id = add_link(std::move(conn).value(), from, false, PeerId());
+    touched.insert(id);
+  }
+
+  std::uint64_t add_link(std::unique_ptr<Connection> conn, const UdpEndpoint& remote, bool outgoing,
+                         const PeerId& dialled) {
+    const std::uint64_t id = next_id++;
+    Link& l = links[id];
+    l.conn = std::move(conn);
+    l.timer = std::make_unique<asio::steady_timer>(runtime::asio_context(loop));
+    l.outgoing = outgoing;
+    l.dialled = dialled;
+    l.remote = remote;
+    l.last_activity = now();
+    for (Bytes& cid : l.conn->local_cids()) by_cid[cid] = id;
+    return id;
+  }
+
+  // Sends `len` bytes of back-to-back datagrams of `segment` bytes. False: socket full.
+  bool send_batch(const std::uint8_t* data, std::size_t len, std::size_t segment,
+                  const UdpEndpoint& to) {
+    const int fd = socket->native_handle();
+    while (len > 0) {
+      const bool gso = io.gso && len > segment;
+      const std::size_t chunk = gso ? len : std::min(len, segment);
+      iovec iov{const_cast<std::uint8_t*>(data), chunk};
+      msghdr msg{};
+      msg.msg_name = const_cast<sockaddr_storage*>(&to.storage);
+      msg.msg_namelen = to.length;
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(std::uint16_t))]{};
+      if (gso) {
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof(control);
+        cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_UDP;
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+        const auto seg = static_cast<std::uint16_t>(segment);
+        std::memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+      }
+      ++io.send_calls;
+      const ssize_t n = sendmsg(fd, &msg, 0);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return false;
+        if (gso && (errno == EIO || errno == EINVAL || errno == EOPNOTSUPP)) {
+          io.gso = false;  // kernel or device without UDP GSO: fall back to one send per packet
+          continue;
+        }
+        ++io.send_errors;  // e.g. unreachable: QUIC recovers or times out
+      } else {
+        io.datagrams_sent += gso ? (chunk + segment - 1) / segment : 1;
+      }
+      data += chunk;
+      len -= chunk;
+    }
+    return true;
+  }
+
+  void wait_writable() {
+    if (blocked_on_send) return;
+    blocked_on_send = true;
+    socket->async_wait(udp::socket::wait_write,
+                       [weak = weak_from_this()](const boost::system::error_code& ec) {
+                         auto self = weak.lock();
+                         if (!self || ec || !self->socket) return;
+                         self->blocked_on_send = false;
+                         std::vector<std::uint64_t> ids;
+                         for (auto& [id, l] : self->links) ids.push_back(id);
+                         for (std::uint64_t id : ids) self->flush(id);
+                       });
+  }
+
+  // ---- connection driving ------------------------------------------------------------------
+
+  void post_flush(std::uint64_t id) {
+    auto it = links.find(id);
+    if (it == links.end() || it->second.flush_posted) return;
+    it->second.flush_posted = true;
+    loop.post([weak = weak_from_this(), id] {
+      auto self = weak.lock();
+      if (!self) return;
+      auto l = self->links.find(id);
+      if (l == self->links.end()) return;
+      l->second.flush_posted = false;
+      self->flush(id);
+    });
+  }
+
+  // Delivers events, writes what the connection has to send, re-arms its timer, and removes it
+  // once finished. User callbacks may re-enter the transport, so the link is looked up again
+  // after each of them.
+  void flush(std::uint64_t id) {
+    if (!socket) return;
+    drain_events(id);
+    auto it = links.find(id);
+    if (it == links.end()) return;
+    std::size_t batches = 0;
+    while (!blocked_on_send) {
+      Link& l = it->second;
+      std::size_t segment = 0;
+      const std::size_t n = l.conn->write_datagrams(send_buf, segment, kMaxSegments, now());
+      if (n == 0) break;
+      if (!send_batch(send_buf.data(), n, segment, l.remote)) {
+        wait_writable();  // the packets are lost; QUIC recovery resends their data
+        break;
+      }
+      if (++batches == kBatchesPerFlush) {
+        post_flush(id);  // let reads and other connections run
+        break;
+      }
+    }
+    drain_events(id);
+    it = links.find(id);
+    if (it == links.end()) return;
+    if (it->second.conn->is_finished()) {
+      remove_link(id);
+      return;
+    }
+    arm_timer(id, it->second);
+  }
+
+  void arm_timer(std::uint64_t id, Link& l) {
+    const auto when = l.conn->expiry();
+    if (!when) {
+      if (l.armed) l.timer->cancel();
+      l.armed = false;
+      return;
+    }
+    if (l.armed && l.armed_for == *when) return;
+    l.armed = true;
+    l.armed_for = *when;
+    l.timer->expires_at(*when);
+    l.timer->async_wait([weak = weak_from_this(), id](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (!self || ec) return;
+      auto it = self->links.find(id);
+      if (it == self->links.end()) return;
+      it->second.armed = false;
+      it->second.conn->handle_timeout(self->now());
+      self->flush(id);
+    });
+  }
+
+  void remove_link(std::uint64_t id) {
+    auto it = links.find(id);
+    if (it == links.end()) return;
+    for (const Bytes& cid : it->second.conn->local_cids()) {
+      auto c = by_cid.find(cid);
+      if (c != by_cid.end() && c->second == id) by_cid.erase(c);
+    }
+    std::erase_if(by_peer, [id](const auto& kv) { return kv.second == id; });
+    std::erase_if(connecting, [id](const auto& kv) { return kv.second == id; });
+    links.erase(it);
+  }
+
+  void drain_events(std::uint64_t id) {
+    for (;;) {
+      auto it = links.find(id);
+      if (it == links.end()) return;
+      auto e = it->second.conn->poll_event();
+      if (!e) return;
+      handle_event(id, it->second, std::move(*e));
+    }
+  }
+
+  void handle_event(std::uint64_t id, Link& l, ConnectionEvent e) {
+    const PeerId peer = l.conn->peer_id();
+    switch (e.type) {
+      case ConnectionEventType::kCidIssued:
+        by_cid[e.data] = id;
+        return;
+      case ConnectionEventType::kCidRetired:
+        if (auto c = by_cid.find(e.data); c != by_cid.end() && c->second == id) by_cid.erase(c);
+        return;
+      case ConnectionEventType::kConnected:
+        on_established(id, l);
+        return;
+      case ConnectionEventType::kMessage:
+        if (l.reported && events.on_message) events.on_message(peer, e.channel, std::move(e.data));
+        return;
+      case ConnectionEventType::kDatagram:
+        if (l.reported && events.on_datagram) events.on_datagram(peer, std::move(e.data));
+        return;
+      case ConnectionEventType::kWritable:
+        if (l.reported && events.on_writable) events.on_writable(peer);
+        return;
+      case ConnectionEventType::kClosed:
+        on_closed(id, l, e.reason, e.detail);
+        return;
+    }
+  }
+
+  void on_established(std::uint64_t id, Link& l) {
+    const PeerId peer = l.conn->peer_id();
+    if (l.outgoing) connecting.erase(l.dialled);
+    if (auto existing = by_peer.find(peer); existing != by_peer.end() && existing->second != id) {
+      // Both sides dialled at once. Both keep the connection dialled by the smaller peer id.
+      const PeerId& self_id = tls->peer_id();
+      const PeerId new_client = l.outgoing ? self_id : peer;
+      Link& old = links.at(existing->second);
+      if (new_client == std::min(self_id, peer)) {
+        l.reported = true;  // inherits the peer's "connected" state
+        old.silent = true;
+        old.conn->close(0, "duplicate connection", now());
+        post_flush(existing->second);
+        existing->second = id;
+      } else {
+        l.silent = true;
+        l.conn->close(0, "duplicate connection", now());
+      }
+      return;
+    }
+    by_peer[peer] = id;
+    l.reported = true;
+    if (events.on_connected) events.on_connected(peer);
+  }
+
+  void on_closed(std::uint64_t id, Link& l, DisconnectReason reason, const std::string& detail) {
+    if (l.silent) return;
+    if (l.reported) {
+      const PeerId peer = l.conn->peer_id();
+      if (auto it = by_peer.find(peer); it != by_peer.end() && it->second == id) by_peer.erase(it);
+      l.reported = false;
+      if (events.on_disconnected) events.on_disconnected(peer, reason, detail);
+    } else if (l.outgoing) {
+      const PeerId peer = l.dialled;
+      connecting.erase(peer);
+      if (events.on_disconnected) events.on_disconnected(peer, reason, detail);
+    }
+    // Accepted connections that never authenticated are not peers: nothing to report.
+  }
+
+  // ---- API -----------------------------------------------------------------------------------
+
+  void connect(const PeerId& peer, const std::vector<PeerAddress>& addresses, std::string alpn) {
+    auto fail = [&](DisconnectReason r, const std::string& why) {
+      loop.post([weak = weak_from_this(), peer, r, why] {
+        auto self = weak.lock();
+        if (self && self->events.on_disconnected) self->events.on_disconnected(peer, r, why);
+      });
+    };
+    if (!socket) return fail(DisconnectReason::kNetworkError, "transport not started");
+    if (by_peer.count(peer) || connecting.count(peer)) return;  // already there or on the way
+    std::optional<udp::endpoint> target;
+    for (const PeerAddress& a : addresses) {
+      boost::system::error_code ec;
+      const auto ip = asio::ip::make_address(a.host, ec);
+      if (ec || ip.is_v4() != socket->local_endpoint(ec).address().is_v4()) continue;
+      target = udp::endpoint(ip, a.port);
+      break;
+    }
+    if (!target) return fail(DisconnectReason::kNetworkError, "no usable address for " + peer);
+    ConnectionOptions o = options_for({std::move(alpn)});
+    o.expected_peer = peer;
+    if (auto pin = config.pinned_keys.find(peer); pin != config.pinned_keys.end()) {
+      o.expected_public_key = pin->second;
+    }
+    const UdpEndpoint remote = to_udp_endpoint(*target);
+    auto conn = Connection::connect(std::move(o), local, remote, rng, now());
+    if (!conn) return fail(DisconnectReason::kNetworkError, conn.error().to_string());
+    const std::uint64_t id = add_link(std::move(conn).value(), remote, true, peer);
+    connecting[peer] = id;
+    flush(id);
+  }
+
+  void disconnect(const PeerId& peer) {
+    std::uint64_t id = 0;
+    if (auto it = by_peer.find(peer); it != by_peer.end()) {
+      id = it->second;
+    } else if (auto c = connecting.find(peer); c != connecting.end()) {
+      id = c->second;
+    } else {
+      return;
+    }
+    links.at(id).conn->close(0, "disconnect", now());
+    flush(id);
+  }
+
+  void stop() {
+    if (!socket) return;
+    for (auto& [id, l] : links) {
+      l.conn->close(0, "shutdown", now());
+      std::size_t segment = 0;
+      const std::size_t n = l.conn->write_datagrams(send_buf, segment, 1, now());
+      if (n > 0) send_batch(send_buf.data(), n, segment, l.remote);
+    }
+    links.clear();
+    by_cid.clear();
+    by_peer.clear();
+    connecting.clear();
+    boost::system::error_code ec;
+    socket->close(ec);
+    socket.reset();
+  }
+
+  Status send(const PeerId& peer, Channel channel, ByteView message, bool ordered) {
+    auto it = by_peer.find(peer);
+    if (it == by_peer.end()) return make_error("NOT_CONNECTED", "not connected to " + peer);
+    PEAT_TRY_STATUS(links.at(it->second).conn->send(channel, message, ordered));
+    post_flush(it->second);
+    return {};
+  }
+
+  Status send_datagram(const PeerId& peer, ByteView datagram) {
+    auto it = by_peer.find(peer);
+    if (it == by_peer.end()) return make_error("NOT_CONNECTED", "not connected to " + peer);
+    PEAT_TRY_STATUS(links.at(it->second).conn->send_datagram(datagram));
+    post_flush(it->second);
+    return {};
+  }
+
+  std::optional<ConnectionHealth> health(const PeerId& peer) const {
+    auto it = by_peer.find(peer);
+    if (it == by_peer.end()) return std::nullopt;
+    const Link& l = links.at(it->second);
+    const ConnectionStats s = l.conn->stats();
+    ConnectionHealth h;
+    h.rtt_ms = static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(s.smoothed_rtt).count());
+    h.rtt_variance_ms = static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(s.rtt_variance).count());
+    h.packet_loss_percent = s.packets_sent == 0 ? 0 : static_cast<std::uint8_t>(std::min<std::uint64_t>(100, s.packets_lost * 100 / s.packets_sent));
+    // Consecutive probe timeouts mean the peer has stopped answering.
+    if (s.pto_count >= 4) {
+      h.state = ConnectionState::kDead;
+    } else if (s.pto_count >= 2) {
+      h.state = ConnectionState::kSuspect;
+    } else if (h.rtt_ms > 1000 || h.packet_loss_percent > 10) {
+      h.state = ConnectionState::kDegraded;
+    } else {
+      h.state = ConnectionState::kHealthy;
+    }
+    h.last_activity = l.last_activity;
+    return h;
+  }
+};
+
+QuicTransport::QuicTransport(runtime::IoLoop& loop, QuicTransportConfig config, Rng& rng)
+    : impl_(std::make_shared<Impl>(loop, std::move(config), rng)) {}
+
+QuicTransport::~QuicTransport() { impl_->stop(); }
+
+const Capabilities& QuicTransport::capabilities() const { return impl_->caps; }
+void QuicTransport::set_events(TransportEvents events) { impl_->events = std::move(events); }
+Status QuicTransport::start() { return impl_->start(); }
+void QuicTransport::stop() { impl_->stop(); }
+
+void QuicTransport::connect(const PeerId& peer, const std::vector<PeerAddress>& addresses) {
+  impl_->connect(peer, addresses, impl_->config.connect_alpn);
+}
+void QuicTransport::connect(const PeerId& peer, const std::vector<PeerAddress>& addresses,
+                            std::string_view alpn) {
+  impl_->connect(peer, addresses, std::string(alpn));
+}
+void QuicTransport::disconnect(const PeerId& peer) { impl_->disconnect(peer); }
+
+bool QuicTransport::is_connected(const PeerId& peer) const { return impl_->by_peer.count(peer) > 0; }
+
+std::vector<PeerId> QuicTransport::connected_peers() const {
+  std::vector<PeerId> out;
+  for (const auto& [peer, id] : impl_->by_peer) out.push_back(peer);
+  return out;
+}
+
+Status QuicTransport::send(const PeerId& peer, Channel channel, ByteView message) {
+  return impl_->send(peer, channel, message, true);
+}
+Status QuicTransport::send_unordered(const PeerId& peer, Channel channel, ByteView message) {
+  return impl_->send(peer, channel, message, false);
+}
+Status QuicTransport::send_datagram(const PeerId& peer, ByteView datagram) {
+  return impl_->send_datagram(peer, datagram);
+}
+std::optional<ConnectionHealth> QuicTransport::health(const PeerId& peer) const {
+  return impl_->health(peer);
+}
+
+const PeerId& QuicTransport::local_peer_id() const {
+  static const PeerId kNone;
+  return impl_->tls ? impl_->tls->peer_id() : kNone;
+}
+
+std::optional<std::uint16_t> QuicTransport::local_port() const {
+  if (!impl_->socket) return std::nullopt;
+  boost::system::error_code ec;
+  const auto ep = impl_->socket->local_endpoint(ec);
+  if (ec) return std::nullopt;
+  return ep.port();
+}
+
+QuicIoStats QuicTransport::io_stats() const { return impl_->io; }
+
+}  // namespace peat::transport::quic

@@ -1,0 +1,170 @@
+// The sans-I/O connection driven by hand: datagrams move through memory, time is a variable.
+#include "peat/transport/quic/connection.hpp"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sodium.h>
+
+#include <cstring>
+
+#include "peat/common/sha256.hpp"
+
+namespace peat::transport::quic {
+namespace {
+
+Identity make_identity(std::uint8_t tag) {
+  Identity id;
+  id.seed.fill(tag);
+  std::array<std::uint8_t, 64> secret{};
+  EXPECT_EQ(crypto_sign_seed_keypair(id.public_key.data(), secret.data(), id.seed.data()), 0);
+  return id;
+}
+
+UdpEndpoint endpoint(std::uint16_t port) {
+  UdpEndpoint e;
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(port);
+  sin.sin_addr.s_addr = htonl(0x7f000001);
+  std::memcpy(&e.storage, &sin, sizeof(sin));
+  e.length = sizeof(sin);
+  return e;
+}
+
+struct Pipe {
+  Instant now = Instant{} + std::chrono::hours(1);
+  std::vector<ConnectionEvent> client_events;
+  std::vector<ConnectionEvent> server_events;
+
+  // Moves datagrams both ways until neither side has anything to send (bounded).
+  void pump(Connection& client, Connection& server) {
+    std::vector<std::uint8_t> buf(64 * 1500);
+    for (int round = 0; round < 200; ++round) {
+      bool moved = false;
+      for (int dir = 0; dir < 2; ++dir) {
+        Connection& from = dir == 0 ? client : server;
+        Connection& to = dir == 0 ? server : client;
+        std::size_t seg = 0;
+        const std::size_t n = from.write_datagrams(buf, seg, 64, now);
+        for (std::size_t off = 0; off < n; off += seg) {
+          to.receive(ByteView(buf.data() + off, std::min(seg, n - off)), now);
+          moved = true;
+        }
+      }
+      while (auto e = client.poll_event()) client_events.push_back(std::move(*e));
+      while (auto e = server.poll_event()) server_events.push_back(std::move(*e));
+      now += std::chrono::microseconds(100);
+      if (!moved) {
+        // Let delayed ACKs and pacing timers fire.
+        for (Connection* c : {&client, &server}) {
+          if (auto t = c->expiry(); t && *t <= now + std::chrono::milliseconds(30)) {
+            c->handle_timeout(std::max(now, *t));
+          }
+        }
+        now += std::chrono::milliseconds(30);
+      }
+    }
+  }
+};
+
+ConnectionOptions options(std::uint8_t tag, std::string alpn) {
+  ConnectionOptions o;
+  o.tls = TlsIdentity::create(make_identity(tag)).value();
+  o.alpns = {std::move(alpn)};
+  return o;
+}
+
+bool has(const std::vector<ConnectionEvent>& events, ConnectionEventType type) {
+  for (const auto& e : events) {
+    if (e.type == type) return true;
+  }
+  return false;
+}
+
+TEST(QuicConnection, HandshakeAndMessagesWithoutSockets) {
+  SeededRng client_rng(1);
+  SeededRng server_rng(2);
+  Pipe pipe;
+  ConnectionOptions co = options(1, "peat/sync/1");
+  co.expected_peer = peer_id_from_public_key(make_identity(2).public_key);
+  auto client = Connection::connect(co, endpoint(1000), endpoint(2000), client_rng, pipe.now);
+  ASSERT_TRUE(client.ok());
+  std::vector<std::uint8_t> buf(64 * 1500);
+  std::size_t seg = 0;
+  const std::size_t n = (*client)->write_datagrams(buf, seg, 64, pipe.now);
+  ASSERT_GE(n, 1200u);  // client Initials are padded
+  ByteView first(buf.data(), seg);
+  EXPECT_TRUE(is_initial_packet(first));
+  auto server = Connection::accept(options(2, "peat/sync/1"), endpoint(2000), endpoint(1000), first,
+                                   server_rng, pipe.now);
+  ASSERT_TRUE(server.ok()) << server.error().to_string();
+  pipe.pump(**client, **server);
+  ASSERT_TRUE((*client)->is_established());
+  ASSERT_TRUE((*server)->is_established());
+  EXPECT_EQ((*server)->peer_id(), peer_id_from_public_key(make_identity(1).public_key));
+  EXPECT_EQ((*client)->alpn(), "peat/sync/1");
+  EXPECT_TRUE(has(pipe.client_events, ConnectionEventType::kConnected));
+  EXPECT_TRUE(has(pipe.server_events, ConnectionEventType::kConnected));
+
+  ASSERT_TRUE((*client)->send(Channel::kSync, to_bytes("hello"), true).ok());
+  ASSERT_TRUE((*client)->send(Channel::kBlobs, Bytes(100'000, 0xab), false).ok());
+  pipe.pump(**client, **server);
+  std::vector<Bytes> got;
+  for (const auto& e : pipe.server_events) {
+    if (e.type == ConnectionEventType::kMessage) got.push_back(e.data);
+  }
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(as_chars(got[0]), "hello");
+  EXPECT_EQ(got[1], Bytes(100'000, 0xab));
+
+  (*client)->close(7, "bye", pipe.now);
+  pipe.pump(**client, **server);
+  EXPECT_TRUE((*client)->is_finished());
+  ASSERT_TRUE(has(pipe.server_events, ConnectionEventType::kClosed));
+  const auto& closed = pipe.server_events.back();
+  EXPECT_EQ(closed.type, ConnectionEventType::kClosed);
+  EXPECT_EQ(closed.reason, DisconnectReason::kApplicationError);
+  EXPECT_NE(closed.detail.find("bye"), std::string::npos);
+}
+
+TEST(QuicConnection, AcceptRejectsNonInitialBytes) {
+  SeededRng rng(3);
+  const Bytes junk(1300, 0x41);
+  auto r = Connection::accept(options(2, "peat/sync/1"), endpoint(1), endpoint(2), junk, rng, Instant{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "NOT_INITIAL");
+  EXPECT_FALSE(destination_cid(Bytes{}).has_value());
+  EXPECT_FALSE(is_initial_packet(Bytes{0xc0}));
+}
+
+TEST(QuicConfig, PeerIdIsTruncatedSha256OfKey) {
+  const PublicKey key = make_identity(5).public_key;
+  const Sha256Digest d = Sha256::digest(key);
+  EXPECT_EQ(peer_id_from_public_key(key), to_hex(ByteView(d.data(), 16)));
+  EXPECT_EQ(peer_id_from_public_key(key).size(), 32u);
+}
+
+TEST(QuicConfig, AlpnMapsToChannels) {
+  EXPECT_EQ(channel_for_alpn("peat/sync/1"), Channel::kSync);
+  EXPECT_EQ(channel_for_alpn("peat/enroll/1"), Channel::kEnrollment);
+  EXPECT_EQ(channel_for_alpn("peat/blobs/1"), Channel::kBlobs);
+  EXPECT_FALSE(channel_for_alpn("cap/automerge/1").has_value());
+  EXPECT_EQ(alpn_for_channel(Channel::kEnrollment), kAlpnEnroll);
+  EXPECT_EQ(alpn_for_channel(Channel::kControl), kAlpnSync);
+  EXPECT_TRUE(channel_allowed(kAlpnSync, Channel::kBlobs));
+  EXPECT_TRUE(channel_allowed(kAlpnEnroll, Channel::kControl));
+  EXPECT_FALSE(channel_allowed(kAlpnEnroll, Channel::kSync));
+  EXPECT_FALSE(channel_allowed(kAlpnBlobs, Channel::kSync));
+  EXPECT_FALSE(channel_allowed("other", Channel::kControl));
+}
+
+TEST(QuicConfig, IdentityMustMatchSeed) {
+  Identity id = make_identity(1);
+  id.public_key[0] ^= 1;
+  auto r = TlsIdentity::create(id);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "INVALID_IDENTITY");
+}
+
+}  // namespace
+}  // namespace peat::transport::quic
