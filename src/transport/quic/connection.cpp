@@ -38,7 +38,8 @@ Instant from_ts(ngtcp2_tstamp ts) {
   return Instant(std::chrono::duration_cast<Instant::duration>(std::chrono::nanoseconds(ts)));
 }
 ngtcp2_duration to_duration(Duration d) {
-  return static_cast<ngtcp2_duration>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+  return static_cast<ngtcp2_duration>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
 }
 
 std::string printable(const std::uint8_t* data, std::size_t len) {
@@ -229,11 +230,12 @@ struct Connection::Impl {
     }
     std::vector<gnutls_datum_t> protos;
     for (std::string& a : options.alpns) {
-      protos.push_back({reinterpret_cast<unsigned char*>(a.data()), static_cast<unsigned>(a.size())});
+      protos.push_back(
+          {reinterpret_cast<unsigned char*>(a.data()), static_cast<unsigned>(a.size())});
     }
-    if (protos.empty() || gnutls_alpn_set_protocols(session, protos.data(),
-                                                    static_cast<unsigned>(protos.size()),
-                                                    GNUTLS_ALPN_MANDATORY) != 0) {
+    if (protos.empty() ||
+        gnutls_alpn_set_protocols(session, protos.data(), static_cast<unsigned>(protos.size()),
+                                  GNUTLS_ALPN_MANDATORY) != 0) {
       return make_error("QUIC_ERROR", "no usable ALPN configured");
     }
     gnutls_session_set_verify_function(session, verify_cb);
@@ -283,8 +285,8 @@ struct Connection::Impl {
       return false;
     }
     if (options.expected_peer && *options.expected_peer != presented_id) {
-      auth_failure = "peer identity mismatch: expected " + *options.expected_peer + ", got " +
-                     presented_id;
+      auth_failure =
+          "peer identity mismatch: expected " + *options.expected_peer + ", got " + presented_id;
       return false;
     }
     if (server && options.admit && !options.admit(presented_id, peer_key)) {
@@ -303,7 +305,8 @@ struct Connection::Impl {
   }
 
   static int get_path_challenge_data_cb(ngtcp2_conn*, std::uint8_t* data, void* user) {
-    static_cast<Impl*>(user)->rng.fill(std::span<std::uint8_t>(data, NGTCP2_PATH_CHALLENGE_DATALEN));
+    static_cast<Impl*>(user)->rng.fill(
+        std::span<std::uint8_t>(data, NGTCP2_PATH_CHALLENGE_DATALEN));
     return 0;
   }
 
@@ -370,7 +373,8 @@ struct Connection::Impl {
                                  std::uint64_t, const std::uint8_t* data, std::size_t len,
                                  void* user, void*) {
     auto* self = static_cast<Impl*>(user);
-    self->on_stream_data(stream_id, ByteView(data, len), (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0);
+    self->on_stream_data(stream_id, ByteView(data, len),
+                         (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0);
     // Everything is consumed at once (whole messages are buffered here), so give the credit back.
     ngtcp2_conn_extend_max_stream_offset(c, stream_id, len);
     ngtcp2_conn_extend_max_offset(c, len);
@@ -386,7 +390,8 @@ struct Connection::Impl {
           const std::uint8_t c = data[pos++];
           if (c > static_cast<std::uint8_t>(Channel::kControl) ||
               !channel_allowed(alpn, static_cast<Channel>(c))) {
-            kill_stream(id, s, kErrorProtocol, "stream on a channel this connection does not carry");
+            kill_stream(id, s, kErrorProtocol,
+                        "stream on a channel this connection does not carry");
             break;
           }
           s.channel = static_cast<Channel>(c);
@@ -399,12 +404,13 @@ struct Connection::Impl {
           s.length_have += take;
           pos += take;
           if (s.length_have < kLengthPrefix) break;
-          s.expected = (std::size_t{s.length_bytes[0]} << 24) | (std::size_t{s.length_bytes[1]} << 16) |
+          s.expected = (std::size_t{s.length_bytes[0]} << 24) |
+                       (std::size_t{s.length_bytes[1]} << 16) |
                        (std::size_t{s.length_bytes[2]} << 8) | std::size_t{s.length_bytes[3]};
           s.length_have = 0;
           if (s.expected > options.settings.max_message_size) {
-            protocol_error = {kErrorMessageTooLarge,
-                              "message of " + std::to_string(s.expected) + " bytes exceeds the limit"};
+            protocol_error = {kErrorMessageTooLarge, "message of " + std::to_string(s.expected) +
+                                                         " bytes exceeds the limit"};
             s.phase = InStream::Phase::kDead;
             break;
           }
@@ -444,9 +450,8 @@ struct Connection::Impl {
     ngtcp2_conn_shutdown_stream_read(conn, id, code);
   }
 
-  static int acked_stream_data_offset_cb(ngtcp2_conn*, std::int64_t stream_id,
-                                         std::uint64_t offset, std::uint64_t len, void* user,
-                                         void*) {
+  static int acked_stream_data_offset_cb(ngtcp2_conn*, std::int64_t stream_id, std::uint64_t offset,
+                                         std::uint64_t len, void* user, void*) {
     auto* self = static_cast<Impl*>(user);
     auto it = self->out.find(stream_id);
     if (it == self->out.end()) return 0;
@@ -605,7 +610,8 @@ struct Connection::Impl {
     }
     if (cc.error_code == NGTCP2_CONNECTION_REFUSED) {
       finish(DisconnectReason::kAuthenticationFailed, "refused by peer" + suffix);
-    } else if (cc.error_code >= NGTCP2_CRYPTO_ERROR && cc.error_code < NGTCP2_CRYPTO_ERROR + 0x100) {
+    } else if (cc.error_code >= NGTCP2_CRYPTO_ERROR &&
+               cc.error_code < NGTCP2_CRYPTO_ERROR + 0x100) {
       const auto alert = static_cast<std::uint8_t>(cc.error_code - NGTCP2_CRYPTO_ERROR);
       finish(DisconnectReason::kAuthenticationFailed,
              (alert == GNUTLS_A_NO_APPLICATION_PROTOCOL ? "peer accepts none of our ALPNs: "
@@ -663,13 +669,16 @@ struct Connection::Impl {
   }
 
   Status send(Channel channel, ByteView message, bool ordered) {
-    if (state != State::kEstablished) return make_error("NOT_CONNECTED", "connection not established");
+    if (state != State::kEstablished)
+      return make_error("NOT_CONNECTED", "connection not established");
     if (!channel_allowed(alpn, channel)) {
-      return make_error("CHANNEL_NOT_ALLOWED", "a " + alpn + " connection does not carry this channel");
+      return make_error("CHANNEL_NOT_ALLOWED",
+                        "a " + alpn + " connection does not carry this channel");
     }
     if (message.size() > options.settings.max_message_size || message.size() > 0xffffffffu) {
       return make_error("MESSAGE_TOO_LARGE", std::to_string(message.size()) + " bytes (max " +
-                                                 std::to_string(options.settings.max_message_size) + ")");
+                                                 std::to_string(options.settings.max_message_size) +
+                                                 ")");
     }
     if (queued > 0 && queued + message.size() > options.settings.send_queue_limit) {
       want_writable = true;
@@ -706,9 +715,11 @@ struct Connection::Impl {
   }
 
   Status send_datagram(ByteView d) {
-    if (state != State::kEstablished) return make_error("NOT_CONNECTED", "connection not established");
+    if (state != State::kEstablished)
+      return make_error("NOT_CONNECTED", "connection not established");
     const ngtcp2_transport_params* remote_params = ngtcp2_conn_get_remote_transport_params(conn);
-    if (!options.settings.datagrams || !remote_params || remote_params->max_datagram_frame_size == 0) {
+    if (!options.settings.datagrams || !remote_params ||
+        remote_params->max_datagram_frame_size == 0) {
       return make_error("UNSUPPORTED", "the peer does not accept QUIC datagrams");
     }
     if (d.size() > kMaxDatagramPayload || d.size() + 8 > remote_params->max_datagram_frame_size) {
@@ -935,7 +946,8 @@ void Connection::receive(ByteView datagram, Instant now) {
   Impl& m = *impl_;
   if (m.state == State::kClosing || m.state == State::kClosed) return;
   ngtcp2_pkt_info pi{};
-  const int rv = ngtcp2_conn_read_pkt(m.conn, &m.path, &pi, datagram.data(), datagram.size(), to_ts(now));
+  const int rv =
+      ngtcp2_conn_read_pkt(m.conn, &m.path, &pi, datagram.data(), datagram.size(), to_ts(now));
   ++m.packets_received;
   if (rv != 0) {
     m.fail_liberr(rv, now);
@@ -968,7 +980,9 @@ Status Connection::send(Channel channel, ByteView message, bool ordered) {
   return impl_->send(channel, message, ordered);
 }
 
-Status Connection::send_datagram(ByteView datagram) { return impl_->send_datagram(datagram); }
+Status Connection::send_datagram(ByteView datagram) {
+  return impl_->send_datagram(datagram);
+}
 
 void Connection::close(std::uint64_t error_code, std::string_view reason, Instant now) {
   Impl& m = *impl_;
@@ -978,7 +992,8 @@ void Connection::close(std::uint64_t error_code, std::string_view reason, Instan
       &ccerr, error_code, reinterpret_cast<const std::uint8_t*>(reason.data()),
       std::min<std::size_t>(reason.size(), 200));
   m.close_with(ccerr, DisconnectReason::kLocalClosed,
-               "closed locally" + (reason.empty() ? std::string() : ": " + std::string(reason)), now);
+               "closed locally" + (reason.empty() ? std::string() : ": " + std::string(reason)),
+               now);
 }
 
 std::optional<ConnectionEvent> Connection::poll_event() {
@@ -988,13 +1003,27 @@ std::optional<ConnectionEvent> Connection::poll_event() {
   return e;
 }
 
-bool Connection::is_server() const { return impl_->server; }
-bool Connection::is_established() const { return impl_->state == State::kEstablished; }
-bool Connection::is_finished() const { return impl_->state == State::kClosed; }
-const PeerId& Connection::peer_id() const { return impl_->peer_id; }
-const PublicKey& Connection::peer_public_key() const { return impl_->peer_key; }
-const std::string& Connection::alpn() const { return impl_->alpn; }
-std::vector<Bytes> Connection::local_cids() const { return impl_->cids; }
+bool Connection::is_server() const {
+  return impl_->server;
+}
+bool Connection::is_established() const {
+  return impl_->state == State::kEstablished;
+}
+bool Connection::is_finished() const {
+  return impl_->state == State::kClosed;
+}
+const PeerId& Connection::peer_id() const {
+  return impl_->peer_id;
+}
+const PublicKey& Connection::peer_public_key() const {
+  return impl_->peer_key;
+}
+const std::string& Connection::alpn() const {
+  return impl_->alpn;
+}
+std::vector<Bytes> Connection::local_cids() const {
+  return impl_->cids;
+}
 
 ConnectionStats Connection::stats() const {
   ConnectionStats out;
@@ -1011,7 +1040,8 @@ ConnectionStats Connection::stats() const {
   out.packets_received = m.packets_received;
   out.bytes_queued = m.queued;
   out.packets_lost = m.packets_lost;
-  for (const auto& [id, s] : m.out) out.packets_lost += ngtcp2_conn_get_stream_loss_count(m.conn, id);
+  for (const auto& [id, s] : m.out)
+    out.packets_lost += ngtcp2_conn_get_stream_loss_count(m.conn, id);
   return out;
 }
 

@@ -20,10 +20,10 @@ using asio::ip::udp;
 
 namespace {
 
-constexpr std::size_t kMaxSegments = 64;          // the kernel's UDP GSO limit
-constexpr std::size_t kRecvBufferSize = 65536;    // one GRO aggregate
-constexpr std::size_t kRecvPerWakeup = 256;       // socket reads before yielding to the loop
-constexpr std::size_t kBatchesPerFlush = 16;      // GSO batches per connection before yielding
+constexpr std::size_t kMaxSegments = 64;        // the kernel's UDP GSO limit
+constexpr std::size_t kRecvBufferSize = 65536;  // one GRO aggregate
+constexpr std::size_t kRecvPerWakeup = 256;     // socket reads before yielding to the loop
+constexpr std::size_t kBatchesPerFlush = 16;    // GSO batches per connection before yielding
 constexpr int kSocketBufferBytes = 8 * 1024 * 1024;
 
 UdpEndpoint to_udp_endpoint(const udp::endpoint& ep) {
@@ -105,7 +105,9 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     s->open(ep.protocol(), ec);
     if (!ec) s->bind(ep, ec);
     if (!ec) s->non_blocking(true, ec);
-    if (ec) return make_error("BIND_FAILED", ep.address().to_string() + ":" + std::to_string(ep.port()) + ": " + ec.message());
+    if (ec)
+      return make_error("BIND_FAILED", ep.address().to_string() + ":" + std::to_string(ep.port()) +
+                                           ": " + ec.message());
     const int fd = s->native_handle();
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kSocketBufferBytes, sizeof(kSocketBufferBytes));
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &kSocketBufferBytes, sizeof(kSocketBufferBytes));
@@ -510,9 +512,13 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     const Link& l = links.at(it->second);
     const ConnectionStats s = l.conn->stats();
     ConnectionHealth h;
-    h.rtt_ms = static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(s.smoothed_rtt).count());
-    h.rtt_variance_ms = static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(s.rtt_variance).count());
-    h.packet_loss_percent = s.packets_sent == 0 ? 0 : static_cast<std::uint8_t>(std::min<std::uint64_t>(100, s.packets_lost * 100 / s.packets_sent));
+    h.rtt_ms = static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(s.smoothed_rtt).count());
+    h.rtt_variance_ms = static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(s.rtt_variance).count());
+    h.packet_loss_percent = s.packets_sent == 0 ? 0
+                                                : static_cast<std::uint8_t>(std::min<std::uint64_t>(
+                                                      100, s.packets_lost * 100 / s.packets_sent));
     // Consecutive probe timeouts mean the peer has stopped answering.
     if (s.pto_count >= 4) {
       h.state = ConnectionState::kDead;
@@ -531,12 +537,22 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
 QuicTransport::QuicTransport(runtime::IoLoop& loop, QuicTransportConfig config, Rng& rng)
     : impl_(std::make_shared<Impl>(loop, std::move(config), rng)) {}
 
-QuicTransport::~QuicTransport() { impl_->stop(); }
+QuicTransport::~QuicTransport() {
+  impl_->stop();
+}
 
-const Capabilities& QuicTransport::capabilities() const { return impl_->caps; }
-void QuicTransport::set_events(TransportEvents events) { impl_->events = std::move(events); }
-Status QuicTransport::start() { return impl_->start(); }
-void QuicTransport::stop() { impl_->stop(); }
+const Capabilities& QuicTransport::capabilities() const {
+  return impl_->caps;
+}
+void QuicTransport::set_events(TransportEvents events) {
+  impl_->events = std::move(events);
+}
+Status QuicTransport::start() {
+  return impl_->start();
+}
+void QuicTransport::stop() {
+  impl_->stop();
+}
 
 void QuicTransport::connect(const PeerId& peer, const std::vector<PeerAddress>& addresses) {
   impl_->connect(peer, addresses, impl_->config.connect_alpn);
@@ -545,9 +561,13 @@ void QuicTransport::connect(const PeerId& peer, const std::vector<PeerAddress>& 
                             std::string_view alpn) {
   impl_->connect(peer, addresses, std::string(alpn));
 }
-void QuicTransport::disconnect(const PeerId& peer) { impl_->disconnect(peer); }
+void QuicTransport::disconnect(const PeerId& peer) {
+  impl_->disconnect(peer);
+}
 
-bool QuicTransport::is_connected(const PeerId& peer) const { return impl_->by_peer.count(peer) > 0; }
+bool QuicTransport::is_connected(const PeerId& peer) const {
+  return impl_->by_peer.count(peer) > 0;
+}
 
 std::vector<PeerId> QuicTransport::connected_peers() const {
   std::vector<PeerId> out;
@@ -581,6 +601,8 @@ std::optional<std::uint16_t> QuicTransport::local_port() const {
   return ep.port();
 }
 
-QuicIoStats QuicTransport::io_stats() const { return impl_->io; }
+QuicIoStats QuicTransport::io_stats() const {
+  return impl_->io;
+}
 
 }  // namespace peat::transport::quic

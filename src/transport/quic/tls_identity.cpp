@@ -61,8 +61,8 @@ Result<std::shared_ptr<TlsIdentity>> TlsIdentity::create(const Identity& identit
   gnutls_datum_t x{pub.data(), static_cast<unsigned>(pub.size())};
   gnutls_datum_t k{seed.data(), static_cast<unsigned>(seed.size())};
   int rv = gnutls_x509_privkey_init(&x509_key);
-  if (rv == 0) rv = gnutls_x509_privkey_import_ecc_raw(x509_key, GNUTLS_ECC_CURVE_ED25519, &x,
-                                                       nullptr, &k);
+  if (rv == 0)
+    rv = gnutls_x509_privkey_import_ecc_raw(x509_key, GNUTLS_ECC_CURVE_ED25519, &x, nullptr, &k);
   if (rv != 0) return identity_error("cannot import the Ed25519 seed", rv);
   rv = gnutls_x509_privkey_export2(x509_key, GNUTLS_X509_FMT_PEM, &key_pem);
   if (rv == 0) rv = gnutls_privkey_init(&private_key);
@@ -98,7 +98,8 @@ Result<std::shared_ptr<TlsIdentity>> TlsIdentity::create(const Identity& identit
 
 TlsIdentity::~TlsIdentity() {
   if (credentials_) {
-    gnutls_certificate_free_credentials(static_cast<gnutls_certificate_credentials_t>(credentials_));
+    gnutls_certificate_free_credentials(
+        static_cast<gnutls_certificate_credentials_t>(credentials_));
   }
 }
 

@@ -130,7 +130,8 @@ TEST(QuicConnection, HandshakeAndMessagesWithoutSockets) {
 TEST(QuicConnection, AcceptRejectsNonInitialBytes) {
   SeededRng rng(3);
   const Bytes junk(1300, 0x41);
-  auto r = Connection::accept(options(2, "peat/sync/1"), endpoint(1), endpoint(2), junk, rng, Instant{});
+  auto r =
+      Connection::accept(options(2, "peat/sync/1"), endpoint(1), endpoint(2), junk, rng, Instant{});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "NOT_INITIAL");
   EXPECT_FALSE(destination_cid(Bytes{}).has_value());

@@ -43,7 +43,8 @@ struct Node {
   std::vector<Bytes> datagrams;
   int writable = 0;
 
-  Node(runtime::IoLoop& loop, std::uint8_t tag, const std::function<void(QuicTransportConfig&)>& tweak = {})
+  Node(runtime::IoLoop& loop, std::uint8_t tag,
+       const std::function<void(QuicTransportConfig&)>& tweak = {})
       : rng(tag) {
     QuicTransportConfig config;
     config.identity = make_identity(tag);
@@ -55,7 +56,9 @@ struct Node {
     ev.on_disconnected = [this](const PeerId& p, DisconnectReason r, const std::string& d) {
       disconnected.push_back({p, r, d});
     };
-    ev.on_message = [this](const PeerId&, Channel c, Bytes b) { messages[c].push_back(std::move(b)); };
+    ev.on_message = [this](const PeerId&, Channel c, Bytes b) {
+      messages[c].push_back(std::move(b));
+    };
     ev.on_datagram = [this](const PeerId&, Bytes b) { datagrams.push_back(std::move(b)); };
     ev.on_writable = [this](const PeerId&) { ++writable; };
     transport->set_events(std::move(ev));
@@ -86,8 +89,9 @@ class QuicTransportTest : public ::testing::Test {
 
   bool connect(Node& a, Node& b) {
     a.transport->connect(b.id(), b.address());
-    return loop.run_until([&] { return a.transport->is_connected(b.id()) && b.transport->is_connected(a.id()); },
-                          kLimit);
+    return loop.run_until(
+        [&] { return a.transport->is_connected(b.id()) && b.transport->is_connected(a.id()); },
+        kLimit);
   }
 };
 
@@ -100,16 +104,21 @@ TEST_F(QuicTransportTest, ConnectsAndExchangesMessagesOnSeveralChannels) {
   EXPECT_EQ(a.transport->connected_peers(), std::vector<PeerId>{b.id()});
 
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(a.transport->send(b.id(), Channel::kSync, to_bytes("sync " + std::to_string(i))).ok());
-    ASSERT_TRUE(a.transport->send(b.id(), Channel::kBlobs, to_bytes("blob " + std::to_string(i))).ok());
-    ASSERT_TRUE(a.transport->send(b.id(), Channel::kControl, to_bytes("ctl " + std::to_string(i))).ok());
+    ASSERT_TRUE(
+        a.transport->send(b.id(), Channel::kSync, to_bytes("sync " + std::to_string(i))).ok());
+    ASSERT_TRUE(
+        a.transport->send(b.id(), Channel::kBlobs, to_bytes("blob " + std::to_string(i))).ok());
+    ASSERT_TRUE(
+        a.transport->send(b.id(), Channel::kControl, to_bytes("ctl " + std::to_string(i))).ok());
   }
   ASSERT_TRUE(b.transport->send(a.id(), Channel::kSync, to_bytes("reply")).ok());
   ASSERT_TRUE(b.transport->send(a.id(), Channel::kSync, Bytes{}).ok());
-  ASSERT_TRUE(loop.run_until([&] {
-    return b.count(Channel::kSync) == 20 && b.count(Channel::kBlobs) == 20 &&
-           b.count(Channel::kControl) == 20 && a.count(Channel::kSync) == 2;
-  }, kLimit));
+  ASSERT_TRUE(loop.run_until(
+      [&] {
+        return b.count(Channel::kSync) == 20 && b.count(Channel::kBlobs) == 20 &&
+               b.count(Channel::kControl) == 20 && a.count(Channel::kSync) == 2;
+      },
+      kLimit));
   for (int i = 0; i < 20; ++i) {  // in order on each channel
     EXPECT_EQ(as_chars(b.messages[Channel::kSync][i]), "sync " + std::to_string(i));
     EXPECT_EQ(as_chars(b.messages[Channel::kBlobs][i]), "blob " + std::to_string(i));
@@ -136,9 +145,12 @@ TEST_F(QuicTransportTest, EnrollmentAlpnCarriesOnlyEnrollment) {
   Node a(loop, 1);
   Node b(loop, 2);
   a.transport->connect(b.id(), b.address(), kAlpnEnroll);
-  ASSERT_TRUE(loop.run_until([&] { return a.transport->is_connected(b.id()) && b.transport->is_connected(a.id()); }, kLimit));
+  ASSERT_TRUE(loop.run_until(
+      [&] { return a.transport->is_connected(b.id()) && b.transport->is_connected(a.id()); },
+      kLimit));
   ASSERT_TRUE(a.transport->send(b.id(), Channel::kEnrollment, to_bytes("enroll me")).ok());
-  EXPECT_EQ(a.transport->send(b.id(), Channel::kSync, to_bytes("x")).error().code, "CHANNEL_NOT_ALLOWED");
+  EXPECT_EQ(a.transport->send(b.id(), Channel::kSync, to_bytes("x")).error().code,
+            "CHANNEL_NOT_ALLOWED");
   ASSERT_TRUE(loop.run_until([&] { return b.count(Channel::kEnrollment) == 1; }, kLimit));
   EXPECT_EQ(as_chars(b.messages[Channel::kEnrollment][0]), "enroll me");
 }
@@ -153,8 +165,8 @@ TEST_F(QuicTransportTest, LargeMessagesArriveIntact) {
   for (std::uint8_t i = 0; i < 16; ++i) {
     ASSERT_TRUE(a.transport->send_unordered(b.id(), Channel::kSync, pattern(100'000 + i, i)).ok());
   }
-  ASSERT_TRUE(loop.run_until([&] { return b.count(Channel::kBlobs) == 1 && b.count(Channel::kSync) == 16; },
-                             kLimit));
+  ASSERT_TRUE(loop.run_until(
+      [&] { return b.count(Channel::kBlobs) == 1 && b.count(Channel::kSync) == 16; }, kLimit));
   EXPECT_TRUE(b.messages[Channel::kBlobs][0] == big);
   std::vector<bool> seen(16);
   for (const Bytes& m : b.messages[Channel::kSync]) {
@@ -175,7 +187,8 @@ TEST_F(QuicTransportTest, OversizedMessageIsRefused) {
   EXPECT_EQ(s.error().code, "MESSAGE_TOO_LARGE");
   // The receiver enforces its own limit: a peer sending more is cut off.
   ASSERT_TRUE(b.transport->send(a.id(), Channel::kSync, Bytes(5000)).ok());
-  ASSERT_TRUE(loop.run_until([&] { return !a.disconnected.empty() && !b.disconnected.empty(); }, kLimit));
+  ASSERT_TRUE(
+      loop.run_until([&] { return !a.disconnected.empty() && !b.disconnected.empty(); }, kLimit));
   EXPECT_EQ(a.disconnected[0].reason, DisconnectReason::kApplicationError);
   EXPECT_NE(a.disconnected[0].detail.find("exceeds"), std::string::npos);
   EXPECT_EQ(b.disconnected[0].reason, DisconnectReason::kApplicationError);
@@ -195,7 +208,8 @@ TEST_F(QuicTransportTest, DatagramsAreDelivered) {
   EXPECT_EQ(as_chars(b.datagrams[0]), "ping");
   EXPECT_EQ(a.transport->send_datagram(b.id(), Bytes(kMaxDatagramPayload + 1)).error().code,
             "MESSAGE_TOO_LARGE");
-  EXPECT_EQ(a.transport->send_datagram(std::string(32, '0'), to_bytes("x")).error().code, "NOT_CONNECTED");
+  EXPECT_EQ(a.transport->send_datagram(std::string(32, '0'), to_bytes("x")).error().code,
+            "NOT_CONNECTED");
 }
 
 TEST_F(QuicTransportTest, DatagramsUnsupportedWhenPeerDisablesThem) {
@@ -214,7 +228,8 @@ TEST_F(QuicTransportTest, WrongPinnedIdentityIsRejected) {
   ASSERT_TRUE(loop.run_until([&] { return !a.disconnected.empty(); }, kLimit));
   EXPECT_EQ(a.disconnected[0].peer, c.id());
   EXPECT_EQ(a.disconnected[0].reason, DisconnectReason::kAuthenticationFailed);
-  EXPECT_NE(a.disconnected[0].detail.find("identity mismatch"), std::string::npos) << a.disconnected[0].detail;
+  EXPECT_NE(a.disconnected[0].detail.find("identity mismatch"), std::string::npos)
+      << a.disconnected[0].detail;
   EXPECT_TRUE(a.connected.empty());
   loop.run_for(50ms);
   EXPECT_TRUE(b.connected.empty());
@@ -228,7 +243,8 @@ TEST_F(QuicTransportTest, ExactPinnedKeyMismatchIsRejected) {
   a.transport->connect(b.id(), b.address());
   ASSERT_TRUE(loop.run_until([&] { return !a.disconnected.empty(); }, kLimit));
   EXPECT_EQ(a.disconnected[0].reason, DisconnectReason::kAuthenticationFailed);
-  EXPECT_NE(a.disconnected[0].detail.find("pinned key"), std::string::npos) << a.disconnected[0].detail;
+  EXPECT_NE(a.disconnected[0].detail.find("pinned key"), std::string::npos)
+      << a.disconnected[0].detail;
 }
 
 TEST_F(QuicTransportTest, UnacceptedAlpnIsRejected) {
@@ -260,7 +276,8 @@ TEST_F(QuicTransportTest, AdmissionGateRefuses) {
   a.transport->connect(b.id(), b.address());
   ASSERT_TRUE(loop.run_until([&] { return !a.disconnected.empty(); }, kLimit));
   EXPECT_EQ(a.disconnected[0].reason, DisconnectReason::kAuthenticationFailed);
-  EXPECT_NE(a.disconnected[0].detail.find("not admitted"), std::string::npos) << a.disconnected[0].detail;
+  EXPECT_NE(a.disconnected[0].detail.find("not admitted"), std::string::npos)
+      << a.disconnected[0].detail;
   EXPECT_EQ(asked, std::vector<PeerId>{a.id()});
   EXPECT_EQ(seen_key, make_identity(1).public_key);
   EXPECT_TRUE(b.connected.empty());
@@ -268,7 +285,9 @@ TEST_F(QuicTransportTest, AdmissionGateRefuses) {
 }
 
 TEST_F(QuicTransportTest, AdmissionGateAdmits) {
-  Node b(loop, 2, [](QuicTransportConfig& c) { c.admit = [](const PeerId&, const PublicKey&) { return true; }; });
+  Node b(loop, 2, [](QuicTransportConfig& c) {
+    c.admit = [](const PeerId&, const PublicKey&) { return true; };
+  });
   Node a(loop, 1);
   ASSERT_TRUE(connect(a, b));
 }
@@ -277,8 +296,10 @@ TEST_F(QuicTransportTest, GarbageDatagramsAreIgnored) {
   Node a(loop, 1);
   Node b(loop, 2);
   namespace asio = boost::asio;
-  asio::ip::udp::socket raw(runtime::asio_context(loop), asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  const asio::ip::udp::endpoint target(asio::ip::make_address("127.0.0.1"), *b.transport->local_port());
+  asio::ip::udp::socket raw(runtime::asio_context(loop),
+                            asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const asio::ip::udp::endpoint target(asio::ip::make_address("127.0.0.1"),
+                                       *b.transport->local_port());
   SeededRng junk(99);
   auto send = [&](Bytes d) { raw.send_to(asio::buffer(d), target); };
   send({});
@@ -327,7 +348,8 @@ TEST_F(QuicTransportTest, IdleTimeoutDisconnects) {
   Node a(loop, 1, idle);
   Node b(loop, 2, idle);
   ASSERT_TRUE(connect(a, b));
-  ASSERT_TRUE(loop.run_until([&] { return !a.disconnected.empty() && !b.disconnected.empty(); }, kLimit));
+  ASSERT_TRUE(
+      loop.run_until([&] { return !a.disconnected.empty() && !b.disconnected.empty(); }, kLimit));
   EXPECT_EQ(a.disconnected[0].reason, DisconnectReason::kIdleTimeout);
   EXPECT_EQ(b.disconnected[0].reason, DisconnectReason::kIdleTimeout);
   EXPECT_FALSE(a.transport->is_connected(b.id()));
@@ -351,7 +373,8 @@ TEST_F(QuicTransportTest, ReconnectsAfterClose) {
   Node b(loop, 2);
   ASSERT_TRUE(connect(a, b));
   a.transport->disconnect(b.id());
-  ASSERT_TRUE(loop.run_until([&] { return !a.disconnected.empty() && !b.disconnected.empty(); }, kLimit));
+  ASSERT_TRUE(
+      loop.run_until([&] { return !a.disconnected.empty() && !b.disconnected.empty(); }, kLimit));
   EXPECT_EQ(a.disconnected[0].reason, DisconnectReason::kLocalClosed);
   EXPECT_EQ(b.disconnected[0].reason, DisconnectReason::kRemoteClosed);
   EXPECT_FALSE(a.transport->is_connected(b.id()));
@@ -377,8 +400,9 @@ TEST_F(QuicTransportTest, SimultaneousDialsLeaveOneConnection) {
   Node b(loop, 2);
   a.transport->connect(b.id(), b.address());
   b.transport->connect(a.id(), a.address());
-  ASSERT_TRUE(loop.run_until([&] { return a.transport->is_connected(b.id()) && b.transport->is_connected(a.id()); },
-                             kLimit));
+  ASSERT_TRUE(loop.run_until(
+      [&] { return a.transport->is_connected(b.id()) && b.transport->is_connected(a.id()); },
+      kLimit));
   loop.run_for(100ms);
   EXPECT_EQ(a.connected.size(), 1u);
   EXPECT_EQ(b.connected.size(), 1u);
@@ -421,7 +445,8 @@ TEST_F(QuicTransportTest, ConnectFailuresAreReported) {
 TEST_F(QuicTransportTest, HandshakeTimesOutAgainstSilentPeer) {
   Node a(loop, 1, [](QuicTransportConfig& c) { c.settings.handshake_timeout = 300ms; });
   namespace asio = boost::asio;
-  asio::ip::udp::socket silent(runtime::asio_context(loop), asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  asio::ip::udp::socket silent(runtime::asio_context(loop),
+                               asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   a.transport->connect(std::string(32, 'b'), {{"127.0.0.1", silent.local_endpoint().port()}});
   ASSERT_TRUE(loop.run_until([&] { return !a.disconnected.empty(); }, kLimit));
   EXPECT_EQ(a.disconnected[0].reason, DisconnectReason::kTimeout);
