@@ -48,6 +48,9 @@ class Document {
   static Result<Document> load(ByteView data, ActorId actor);
   // A compacted document chunk (DEFLATE on large columns, as Automerge does). Commits first.
   Bytes save();
+  // The same document chunk with no column compressed (comparable across zlib builds, like
+  // JS getBackend(doc).saveNoCompress()). Commits first.
+  Bytes save_nocompress();
   // Change chunks added since the last save()/save_incremental(); empty when nothing changed.
   Bytes save_incremental();
   // Applies a sequence of chunks; changes whose deps are missing wait in a queue until they
@@ -95,6 +98,8 @@ class Document {
   std::string text(const ObjId& text) const;
   std::optional<ObjType> object_type(const ObjId& obj) const;
   std::size_t op_count() const;
+  // The visible values of a list (or text elements) in order.
+  std::vector<Value> list_values(const ObjId& list) const;
 
  private:
   struct Impl;

@@ -1,0 +1,105 @@
+// Change chunks (type 1/2): the decoded form of a change and its canonical encoder/decoder.
+// Also the shared column-set helpers and the value codec used by document chunks.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "doc/encoding.hpp"
+#include "peat/common/bytes.hpp"
+#include "peat/common/result.hpp"
+#include "peat/doc/types.hpp"
+
+namespace peat::doc {
+
+enum Action : std::uint8_t {
+  kActMakeMap = 0,
+  kActSet = 1,
+  kActMakeList = 2,
+  kActDel = 3,
+  kActMakeText = 4,
+  kActInc = 5,
+  kActMakeTable = 6,
+  kActMark = 7,
+};
+
+// An op id whose actor is an index into some actor table (the change's or the document's).
+struct OpRef {
+  std::uint64_t ctr = 0;
+  std::uint32_t actor = 0;
+  bool operator==(const OpRef&) const = default;
+};
+
+struct ChangeOp {
+  OpRef obj;  // ctr 0: the root map
+  bool key_is_str = false;
+  std::string key_str;
+  OpRef key_elem;  // ctr 0: _head
+  bool insert = false;
+  std::uint8_t action = kActSet;
+  ScalarValue value = Null{};
+  std::vector<OpRef> pred;
+  bool expand = false;
+  std::optional<std::string> mark_name;
+};
+
+struct Change {
+  std::vector<ChangeHash> deps;  // sorted
+  // The actor table the ops index. Decoded changes: [author, other actors sorted]. Changes
+  // rebuilt from a document use the document's table, with `author` pointing into it.
+  std::vector<ActorId> actors;
+  std::uint32_t author = 0;
+  std::uint64_t seq = 0;
+  std::uint64_t start_op = 0;
+  std::int64_t time = 0;
+  std::optional<std::string> message;
+  std::vector<ChangeOp> ops;  // actor fields index `actors`
+  Bytes extra;
+
+  // start_op + ops - 1 (an empty change repeats the previous max).
+  std::uint64_t max_op() const { return start_op + ops.size() - 1; }
+};
+
+// Canonical change body. `table` names the actors that the ops' indexes refer to and `author`
+// is the author's index in it; the encoder derives the sorted "other actors" list itself.
+Bytes encode_change_body(const Change& change, const std::vector<ActorId>& table,
+                         std::uint32_t author);
+// Parses a change body (type 1 layout). Rejects malformed, unknown or deflated columns.
+Result<Change> decode_change_body(ByteView body);
+
+// ---- shared helpers ------------------------------------------------------------------------
+namespace col {
+
+// (spec, data) pairs in ascending spec order; empty columns are skipped by write().
+struct ColumnSet {
+  std::vector<std::pair<std::uint32_t, Bytes>> cols;
+  void add(std::uint32_t spec, Bytes data) { cols.emplace_back(spec, std::move(data)); }
+  // Writes metadata then data; deflates columns >= 256 bytes when `compress`.
+  void write(Bytes& meta_out, Bytes& data_out, bool compress) const;
+};
+
+// Parsed column metadata with the data slices resolved; keyed by spec without the deflate bit.
+struct ParsedColumns {
+  std::map<std::uint32_t, Bytes> cols;
+  ByteView get(std::uint32_t spec) const {
+    auto it = cols.find(spec);
+    return it == cols.end() ? ByteView{} : ByteView(it->second);
+  }
+};
+
+struct ColumnMeta {
+  std::uint32_t spec;
+  std::uint64_t len;
+};
+Result<std::vector<ColumnMeta>> read_column_meta(enc::Reader& r, bool allow_deflate);
+Result<ParsedColumns> read_column_data(enc::Reader& r, const std::vector<ColumnMeta>& meta,
+                                       const std::vector<std::uint32_t>& known);
+
+void encode_value(const ScalarValue& v, enc::RleEncoder<std::uint64_t>& meta, Bytes& raw);
+Result<ScalarValue> decode_value(std::uint64_t meta, enc::Reader& raw);
+
+}  // namespace col
+}  // namespace peat::doc

@@ -1,0 +1,524 @@
+#include "doc/doc_chunk.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+#include "doc/chunk.hpp"
+
+namespace peat::doc {
+
+namespace {
+using enc::malformed;
+
+// Change table columns.
+constexpr std::uint32_t kChActor = 1, kChSeq = 3, kChMaxOp = 19, kChTime = 35, kChMessage = 53,
+                        kChDepsGroup = 64, kChDepsIdx = 67, kChExtraMeta = 86, kChExtraRaw = 87;
+// Op table columns.
+constexpr std::uint32_t kObjActor = 1, kObjCtr = 2, kKeyActor = 17, kKeyCtr = 19, kKeyStr = 21,
+                        kIdActor = 33, kIdCtr = 35, kInsert = 52, kAction = 66, kValMeta = 86,
+                        kValRaw = 87, kSuccGroup = 128, kSuccActor = 129, kSuccCtr = 131,
+                        kExpand = 148, kMarkName = 165;
+
+std::uint64_t ref_key(const OpRef& r) {
+  return (r.ctr << 20) ^ r.actor;
+}
+struct RefHash {
+  std::size_t operator()(const OpRef& r) const { return std::hash<std::uint64_t>()(ref_key(r)); }
+};
+
+bool lamport_less(const OpRef& a, const OpRef& b) {
+  // Valid for the document's sorted actor table.
+  return a.ctr != b.ctr ? a.ctr < b.ctr : a.actor < b.actor;
+}
+}  // namespace
+
+Bytes encode_document_body(const DocChunk& doc, bool compress) {
+  Bytes body;
+  enc::put_uleb(body, doc.actors.size());
+  for (const auto& a : doc.actors) {
+    enc::put_uleb(body, a.size());
+    body.insert(body.end(), a.begin(), a.end());
+  }
+  enc::put_uleb(body, doc.heads.size());
+  for (const auto& h : doc.heads) body.insert(body.end(), h.begin(), h.end());
+
+  // Change table.
+  enc::RleEncoder<std::uint64_t> ch_actor, deps_group, extra_meta;
+  enc::DeltaEncoder ch_seq, ch_max, ch_time, deps_idx;
+  enc::RleEncoder<std::string> ch_msg;
+  Bytes extra_raw;
+  for (const auto& c : doc.changes) {
+    ch_actor.append(c.actor);
+    ch_seq.append(static_cast<std::int64_t>(c.seq));
+    ch_max.append(static_cast<std::int64_t>(c.max_op));
+    ch_time.append(c.time);
+    if (c.message) {
+      ch_msg.append(*c.message);
+    } else {
+      ch_msg.append_null();
+    }
+    deps_group.append(c.deps.size());
+    for (auto d : c.deps) deps_idx.append(static_cast<std::int64_t>(d));
+    col::encode_value(ScalarValue{c.extra}, extra_meta, extra_raw);
+  }
+  col::ColumnSet chs;
+  chs.add(kChActor, ch_actor.finish());
+  chs.add(kChSeq, ch_seq.finish());
+  chs.add(kChMaxOp, ch_max.finish());
+  chs.add(kChTime, ch_time.finish());
+  chs.add(kChMessage, ch_msg.finish());
+  chs.add(kChDepsGroup, deps_group.finish());
+  chs.add(kChDepsIdx, deps_idx.finish());
+  chs.add(kChExtraMeta, extra_meta.finish());
+  chs.add(kChExtraRaw, std::move(extra_raw));
+
+  // Op table.
+  enc::RleEncoder<std::uint64_t> obj_actor, obj_ctr, key_actor, id_actor, action, meta, succ_group,
+      succ_actor;
+  enc::DeltaEncoder key_ctr, id_ctr, succ_ctr;
+  enc::RleEncoder<std::string> key_str, mark_name;
+  enc::BoolEncoder insert, expand;
+  Bytes raw;
+  bool any_expand = false;
+  for (const auto& op : doc.ops) {
+    if (op.obj.ctr == 0) {
+      obj_actor.append_null();
+      obj_ctr.append_null();
+    } else {
+      obj_actor.append(op.obj.actor);
+      obj_ctr.append(op.obj.ctr);
+    }
+    if (op.key_is_str) {
+      key_actor.append_null();
+      key_ctr.append_null();
+      key_str.append(op.key_str);
+    } else {
+      if (op.key_elem.ctr == 0) {
+        key_actor.append_null();
+      } else {
+        key_actor.append(op.key_elem.actor);
+      }
+      key_ctr.append(static_cast<std::int64_t>(op.key_elem.ctr));
+      key_str.append_null();
+    }
+    id_actor.append(op.id.actor);
+    id_ctr.append(static_cast<std::int64_t>(op.id.ctr));
+    insert.append(op.insert);
+    action.append(op.action);
+    col::encode_value(op.value, meta, raw);
+    succ_group.append(op.succ.size());
+    for (const auto& s : op.succ) {
+      succ_actor.append(s.actor);
+      succ_ctr.append(static_cast<std::int64_t>(s.ctr));
+    }
+    expand.append(op.expand);
+    any_expand |= op.expand;
+    if (op.mark_name) {
+      mark_name.append(*op.mark_name);
+    } else {
+      mark_name.append_null();
+    }
+  }
+  col::ColumnSet ops;
+  if (!doc.ops.empty()) {
+    ops.add(kObjActor, obj_actor.finish());
+    ops.add(kObjCtr, obj_ctr.finish());
+    ops.add(kKeyActor, key_actor.finish());
+    ops.add(kKeyCtr, key_ctr.finish());
+    ops.add(kKeyStr, key_str.finish());
+    ops.add(kIdActor, id_actor.finish());
+    ops.add(kIdCtr, id_ctr.finish());
+    ops.add(kInsert, insert.finish());
+    ops.add(kAction, action.finish());
+    ops.add(kValMeta, meta.finish());
+    ops.add(kValRaw, std::move(raw));
+    ops.add(kSuccGroup, succ_group.finish());
+    ops.add(kSuccActor, succ_actor.finish());
+    ops.add(kSuccCtr, succ_ctr.finish());
+    if (any_expand) ops.add(kExpand, expand.finish());
+    ops.add(kMarkName, mark_name.finish());
+  }
+  Bytes ch_meta, ch_data, op_meta, op_data;
+  chs.write(ch_meta, ch_data, compress);
+  ops.write(op_meta, op_data, compress);
+  body.insert(body.end(), ch_meta.begin(), ch_meta.end());
+  body.insert(body.end(), op_meta.begin(), op_meta.end());
+  body.insert(body.end(), ch_data.begin(), ch_data.end());
+  body.insert(body.end(), op_data.begin(), op_data.end());
+  for (auto i : doc.heads_index) enc::put_uleb(body, i);
+  return body;
+}
+
+namespace {
+template <typename T>
+Status check_len(const std::vector<T>& v, std::size_t n, const char* name) {
+  if (!v.empty() && v.size() != n) {
+    return make_error("MALFORMED", std::string("column ") + name + " has the wrong length");
+  }
+  return {};
+}
+
+template <typename T>
+Result<T> unwrap_all(T&& v) {
+  return std::forward<T>(v);
+}
+}  // namespace
+
+#define PEAT_DOC_TRY_ASSIGN(var, expr)  \
+  auto var##_r = (expr);                \
+  if (!var##_r) return var##_r.error(); \
+  auto& var = *var##_r
+
+Result<DocChunk> decode_document_body(ByteView body) {
+  enc::Reader r(body);
+  DocChunk d;
+  PEAT_DOC_TRY_ASSIGN(nactors, r.uleb());
+  if (nactors > r.remaining()) return malformed("too many actors");
+  for (std::uint64_t i = 0; i < nactors; ++i) {
+    PEAT_DOC_TRY_ASSIGN(len, r.uleb());
+    PEAT_DOC_TRY_ASSIGN(b, r.take(len));
+    d.actors.emplace_back(b.begin(), b.end());
+  }
+  for (std::size_t i = 1; i < d.actors.size(); ++i) {
+    if (!(d.actors[i - 1] < d.actors[i])) return malformed("document actors are not sorted");
+  }
+  PEAT_DOC_TRY_ASSIGN(nheads, r.uleb());
+  if (nheads > r.remaining() / 32) return malformed("too many heads");
+  for (std::uint64_t i = 0; i < nheads; ++i) {
+    PEAT_DOC_TRY_ASSIGN(h, r.take(32));
+    ChangeHash hash;
+    std::memcpy(hash.data(), h.data(), 32);
+    d.heads.push_back(hash);
+  }
+  PEAT_DOC_TRY_ASSIGN(ch_meta, col::read_column_meta(r, true));
+  PEAT_DOC_TRY_ASSIGN(op_meta, col::read_column_meta(r, true));
+  PEAT_DOC_TRY_ASSIGN(
+      chc, col::read_column_data(r, ch_meta,
+                                 {kChActor, kChSeq, kChMaxOp, kChTime, kChMessage, kChDepsGroup,
+                                  kChDepsIdx, kChExtraMeta, kChExtraRaw}));
+  PEAT_DOC_TRY_ASSIGN(
+      opc, col::read_column_data(
+               r, op_meta,
+               {kObjActor, kObjCtr, kKeyActor, kKeyCtr, kKeyStr, kIdActor, kIdCtr, kInsert, kAction,
+                kValMeta, kValRaw, kSuccGroup, kSuccActor, kSuccCtr, kExpand, kMarkName}));
+  while (!r.done()) {
+    PEAT_DOC_TRY_ASSIGN(hi, r.uleb());
+    d.heads_index.push_back(hi);
+  }
+  if (!d.heads_index.empty() && d.heads_index.size() != d.heads.size()) {
+    return malformed("heads index does not match the heads");
+  }
+
+  // Change rows.
+  PEAT_DOC_TRY_ASSIGN(c_actor, enc::decode_uleb_rle(chc.get(kChActor)));
+  PEAT_DOC_TRY_ASSIGN(c_seq, enc::decode_delta(chc.get(kChSeq)));
+  PEAT_DOC_TRY_ASSIGN(c_max, enc::decode_delta(chc.get(kChMaxOp)));
+  PEAT_DOC_TRY_ASSIGN(c_time, enc::decode_delta(chc.get(kChTime)));
+  PEAT_DOC_TRY_ASSIGN(c_msg, enc::decode_string_rle(chc.get(kChMessage)));
+  PEAT_DOC_TRY_ASSIGN(c_dgroup, enc::decode_uleb_rle(chc.get(kChDepsGroup)));
+  PEAT_DOC_TRY_ASSIGN(c_didx, enc::decode_delta(chc.get(kChDepsIdx)));
+  PEAT_DOC_TRY_ASSIGN(c_emeta, enc::decode_uleb_rle(chc.get(kChExtraMeta)));
+  std::size_t nc = std::max({c_actor.size(), c_seq.size(), c_max.size(), c_time.size(),
+                             c_msg.size(), c_dgroup.size(), c_emeta.size()});
+  PEAT_TRY_STATUS(check_len(c_actor, nc, "change actor"));
+  PEAT_TRY_STATUS(check_len(c_seq, nc, "change seq"));
+  PEAT_TRY_STATUS(check_len(c_max, nc, "change maxOp"));
+  PEAT_TRY_STATUS(check_len(c_time, nc, "change time"));
+  PEAT_TRY_STATUS(check_len(c_msg, nc, "change message"));
+  PEAT_TRY_STATUS(check_len(c_dgroup, nc, "change deps"));
+  PEAT_TRY_STATUS(check_len(c_emeta, nc, "change extra"));
+  if (nc > 0 && (c_actor.empty() || c_seq.empty() || c_max.empty())) {
+    return malformed("change table lacks a required column");
+  }
+  enc::Reader extra_raw(chc.get(kChExtraRaw));
+  std::size_t didx = 0;
+  for (std::size_t i = 0; i < nc; ++i) {
+    DocChange c;
+    if (!c_actor[i] || *c_actor[i] >= d.actors.size()) return malformed("bad change actor");
+    c.actor = static_cast<std::uint32_t>(*c_actor[i]);
+    if (!c_seq[i] || *c_seq[i] <= 0 || !c_max[i] || *c_max[i] < 0) {
+      return malformed("bad change seq/maxOp");
+    }
+    c.seq = static_cast<std::uint64_t>(*c_seq[i]);
+    c.max_op = static_cast<std::uint64_t>(*c_max[i]);
+    c.time = c_time.empty() || !c_time[i] ? 0 : *c_time[i];
+    c.message = c_msg.empty() ? std::nullopt : c_msg[i];
+    std::uint64_t nd = c_dgroup.empty() || !c_dgroup[i] ? 0 : *c_dgroup[i];
+    if (nd > c_didx.size() - didx) return malformed("deps group exceeds dep index column");
+    for (std::uint64_t k = 0; k < nd; ++k, ++didx) {
+      if (!c_didx[didx] || *c_didx[didx] < 0 || static_cast<std::size_t>(*c_didx[didx]) >= i) {
+        return malformed("dep index does not point to an earlier change");
+      }
+      c.deps.push_back(static_cast<std::uint64_t>(*c_didx[didx]));
+    }
+    if (!c_emeta.empty() && c_emeta[i]) {
+      PEAT_DOC_TRY_ASSIGN(ev, col::decode_value(*c_emeta[i], extra_raw));
+      if (auto* b = std::get_if<Bytes>(&ev)) {
+        c.extra = *b;
+      } else if (!std::holds_alternative<Null>(ev)) {
+        return malformed("change extra bytes are not a bytes value");
+      }
+    }
+    d.changes.push_back(std::move(c));
+  }
+  if (didx != c_didx.size()) return malformed("unused dep indexes");
+
+  // Op rows.
+  PEAT_DOC_TRY_ASSIGN(obj_actor, enc::decode_uleb_rle(opc.get(kObjActor)));
+  PEAT_DOC_TRY_ASSIGN(obj_ctr, enc::decode_uleb_rle(opc.get(kObjCtr)));
+  PEAT_DOC_TRY_ASSIGN(key_actor, enc::decode_uleb_rle(opc.get(kKeyActor)));
+  PEAT_DOC_TRY_ASSIGN(key_ctr, enc::decode_delta(opc.get(kKeyCtr)));
+  PEAT_DOC_TRY_ASSIGN(key_str, enc::decode_string_rle(opc.get(kKeyStr)));
+  PEAT_DOC_TRY_ASSIGN(id_actor, enc::decode_uleb_rle(opc.get(kIdActor)));
+  PEAT_DOC_TRY_ASSIGN(id_ctr, enc::decode_delta(opc.get(kIdCtr)));
+  PEAT_DOC_TRY_ASSIGN(insert, enc::decode_bool(opc.get(kInsert)));
+  PEAT_DOC_TRY_ASSIGN(action, enc::decode_uleb_rle(opc.get(kAction)));
+  PEAT_DOC_TRY_ASSIGN(vmeta, enc::decode_uleb_rle(opc.get(kValMeta)));
+  PEAT_DOC_TRY_ASSIGN(sgroup, enc::decode_uleb_rle(opc.get(kSuccGroup)));
+  PEAT_DOC_TRY_ASSIGN(sactor, enc::decode_uleb_rle(opc.get(kSuccActor)));
+  PEAT_DOC_TRY_ASSIGN(sctr, enc::decode_delta(opc.get(kSuccCtr)));
+  PEAT_DOC_TRY_ASSIGN(expand, enc::decode_bool(opc.get(kExpand)));
+  PEAT_DOC_TRY_ASSIGN(mname, enc::decode_string_rle(opc.get(kMarkName)));
+  std::size_t n =
+      std::max({obj_actor.size(), obj_ctr.size(), key_actor.size(), key_ctr.size(), key_str.size(),
+                id_actor.size(), id_ctr.size(), insert.size(), action.size(), vmeta.size(),
+                sgroup.size(), expand.size(), mname.size()});
+  PEAT_TRY_STATUS(check_len(obj_actor, n, "obj actor"));
+  PEAT_TRY_STATUS(check_len(obj_ctr, n, "obj ctr"));
+  PEAT_TRY_STATUS(check_len(key_actor, n, "key actor"));
+  PEAT_TRY_STATUS(check_len(key_ctr, n, "key ctr"));
+  PEAT_TRY_STATUS(check_len(key_str, n, "key str"));
+  PEAT_TRY_STATUS(check_len(id_actor, n, "id actor"));
+  PEAT_TRY_STATUS(check_len(id_ctr, n, "id ctr"));
+  PEAT_TRY_STATUS(check_len(insert, n, "insert"));
+  PEAT_TRY_STATUS(check_len(action, n, "action"));
+  PEAT_TRY_STATUS(check_len(vmeta, n, "value meta"));
+  PEAT_TRY_STATUS(check_len(sgroup, n, "succ group"));
+  PEAT_TRY_STATUS(check_len(expand, n, "expand"));
+  PEAT_TRY_STATUS(check_len(mname, n, "mark name"));
+  if (n > 0 && (id_actor.empty() || id_ctr.empty() || action.empty())) {
+    return malformed("op table lacks a required column");
+  }
+  if (sactor.size() != sctr.size()) return malformed("succ columns differ in length");
+  auto na = d.actors.size();
+  auto get_ref = [&](const std::optional<std::uint64_t>& a,
+                     const std::optional<std::int64_t>& ctr) -> Result<OpRef> {
+    if (!a || !ctr || *a >= na || *ctr <= 0) return malformed("invalid op id");
+    return OpRef{static_cast<std::uint64_t>(*ctr), static_cast<std::uint32_t>(*a)};
+  };
+  enc::Reader raw(opc.get(kValRaw));
+  std::size_t sidx = 0;
+  d.ops.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    DocOp op;
+    std::optional<std::uint64_t> oa = obj_actor.empty() ? std::nullopt : obj_actor[i];
+    std::optional<std::uint64_t> oc = obj_ctr.empty() ? std::nullopt : obj_ctr[i];
+    if (oa || oc) {
+      if (oc && *oc > static_cast<std::uint64_t>(INT64_MAX)) return malformed("bad obj id");
+      PEAT_DOC_TRY_ASSIGN(
+          ref, get_ref(oa, oc ? std::optional<std::int64_t>(static_cast<std::int64_t>(*oc))
+                              : std::nullopt));
+      op.obj = ref;
+    }
+    std::optional<std::uint64_t> ka = key_actor.empty() ? std::nullopt : key_actor[i];
+    std::optional<std::int64_t> kc = key_ctr.empty() ? std::nullopt : key_ctr[i];
+    std::optional<std::string> ks = key_str.empty() ? std::nullopt : key_str[i];
+    if (ks) {
+      if (ka || kc) return malformed("op has both a string key and an element key");
+      op.key_is_str = true;
+      op.key_str = std::move(*ks);
+    } else if (!ka && kc && *kc == 0) {
+      op.key_elem = OpRef{};
+    } else {
+      PEAT_DOC_TRY_ASSIGN(ref, get_ref(ka, kc));
+      op.key_elem = ref;
+    }
+    PEAT_DOC_TRY_ASSIGN(id, get_ref(id_actor[i], id_ctr[i]));
+    op.id = id;
+    op.insert = insert.empty() ? false : static_cast<bool>(insert[i]);
+    if (!action[i] || *action[i] > 7 || *action[i] == kActDel) {
+      return make_error("INVALID_ACTION", "unknown or invalid op action in document");
+    }
+    op.action = static_cast<std::uint8_t>(*action[i]);
+    std::uint64_t m = vmeta.empty() || !vmeta[i] ? 0 : *vmeta[i];
+    PEAT_DOC_TRY_ASSIGN(v, col::decode_value(m, raw));
+    op.value = std::move(v);
+    if (op.action == kActInc && !std::holds_alternative<std::int64_t>(op.value) &&
+        !std::holds_alternative<std::uint64_t>(op.value)) {
+      return malformed("increment with a non-integer value");
+    }
+    std::uint64_t ns = sgroup.empty() || !sgroup[i] ? 0 : *sgroup[i];
+    if (ns > sactor.size() - sidx) return malformed("succ group exceeds succ columns");
+    for (std::uint64_t k = 0; k < ns; ++k, ++sidx) {
+      PEAT_DOC_TRY_ASSIGN(s, get_ref(sactor[sidx], sctr[sidx]));
+      op.succ.push_back(s);
+    }
+    op.expand = expand.empty() ? false : static_cast<bool>(expand[i]);
+    op.mark_name = mname.empty() ? std::nullopt : mname[i];
+    if (op.insert && op.key_is_str) return malformed("insert op with a map key");
+    d.ops.push_back(std::move(op));
+  }
+  if (sidx != sactor.size()) return malformed("unused succ entries");
+  if (!raw.done()) return malformed("unused raw value bytes");
+  return d;
+}
+
+Result<std::vector<RebuiltChange>> rebuild_changes(const DocChunk& doc) {
+  const std::size_t nc = doc.changes.size();
+  // Per actor: change rows in order, checking seq continuity and non-decreasing maxOp.
+  std::vector<std::vector<std::size_t>> by_actor(doc.actors.size());
+  for (std::size_t i = 0; i < nc; ++i) {
+    const auto& c = doc.changes[i];
+    auto& rows = by_actor[c.actor];
+    std::uint64_t expect = rows.size() + 1;
+    if (c.seq != expect) return malformed("document change seq numbers are not contiguous");
+    if (!rows.empty() && doc.changes[rows.back()].max_op > c.max_op) {
+      return malformed("document change maxOp decreases");
+    }
+    rows.push_back(i);
+  }
+  std::vector<RebuiltChange> out(nc);
+  auto owner = [&](const OpRef& id) -> Result<std::size_t> {
+    if (id.actor >= by_actor.size()) return malformed("op id actor out of range");
+    const auto& rows = by_actor[id.actor];
+    auto it = std::lower_bound(rows.begin(), rows.end(), id.ctr, [&](std::size_t row, auto ctr) {
+      return doc.changes[row].max_op < ctr;
+    });
+    if (it == rows.end()) return malformed("op id is not covered by any change");
+    return *it;
+  };
+
+  // Index stored ops by id.
+  std::unordered_map<OpRef, std::size_t, RefHash> index;
+  index.reserve(doc.ops.size());
+  for (std::size_t i = 0; i < doc.ops.size(); ++i) {
+    if (!index.emplace(doc.ops[i].id, i).second) return malformed("duplicate op id");
+  }
+  // Preds: for stored successors, and synthetic delete ops for the rest.
+  std::vector<std::vector<OpRef>> preds(doc.ops.size());
+  struct Del {
+    const DocOp* target;  // obj/key source
+    bool key_from_id;     // the key is the target's own id (an element's insert op)
+    std::vector<OpRef> pred;
+  };
+  std::unordered_map<OpRef, Del, RefHash> dels;
+  for (const auto& op : doc.ops) {
+    for (const auto& s : op.succ) {
+      auto it = index.find(s);
+      if (it != index.end()) {
+        preds[it->second].push_back(op.id);
+        continue;
+      }
+      auto [dit, fresh] = dels.try_emplace(s, Del{&op, op.insert, {}});
+      if (!fresh) {
+        const DocOp* t = dit->second.target;
+        bool same_key =
+            t->obj == op.obj &&
+            (t->insert ? OpRef(t->id) : t->key_elem) == (op.insert ? OpRef(op.id) : op.key_elem) &&
+            t->key_is_str == op.key_is_str && t->key_str == op.key_str;
+        if (!same_key) return malformed("delete op targets ops under different keys");
+      }
+      dit->second.pred.push_back(op.id);
+    }
+  }
+  // Collect (counter, op) per change.
+  struct Slot {
+    std::uint64_t ctr;
+    const DocOp* stored;  // null for a delete
+    const Del* del;
+    OpRef id;
+  };
+  std::vector<std::vector<Slot>> slots(nc);
+  for (std::size_t i = 0; i < doc.ops.size(); ++i) {
+    const auto& op = doc.ops[i];
+    auto row = owner(op.id);
+    if (!row) return row.error();
+    slots[*row].push_back({op.id.ctr, &op, nullptr, op.id});
+  }
+  for (const auto& [id, del] : dels) {
+    auto row = owner(id);
+    if (!row) return row.error();
+    slots[*row].push_back({id.ctr, nullptr, &del, id});
+  }
+  std::vector<std::uint64_t> prev_max(doc.actors.size(), 0);
+  for (std::size_t i = 0; i < nc; ++i) {
+    const auto& dc = doc.changes[i];
+    auto& s = slots[i];
+    std::sort(s.begin(), s.end(), [](const Slot& a, const Slot& b) { return a.ctr < b.ctr; });
+    RebuiltChange& rc = out[i];
+    Change& c = rc.change;
+    c.actors = doc.actors;
+    c.author = dc.actor;
+    c.seq = dc.seq;
+    c.time = dc.time;
+    c.message = dc.message;
+    c.extra = dc.extra;
+    if (s.empty()) {
+      c.start_op = dc.max_op + 1;
+    } else {
+      c.start_op = s.front().ctr;
+      if (c.start_op <= prev_max[dc.actor]) return malformed("change ops overlap");
+      for (std::size_t k = 0; k < s.size(); ++k) {
+        if (s[k].ctr != c.start_op + k) return malformed("change op counters are not contiguous");
+      }
+      if (s.back().ctr != dc.max_op) return malformed("change maxOp does not match its ops");
+    }
+    if (c.start_op == 0) return malformed("change startOp is zero");
+    prev_max[dc.actor] = dc.max_op;
+    c.ops.reserve(s.size());
+    for (const auto& slot : s) {
+      ChangeOp op;
+      if (slot.stored) {
+        const DocOp& d = *slot.stored;
+        op.obj = d.obj;
+        op.key_is_str = d.key_is_str;
+        op.key_str = d.key_str;
+        op.key_elem = d.key_elem;
+        op.insert = d.insert;
+        op.action = d.action;
+        op.value = d.value;
+        op.pred = preds[static_cast<std::size_t>(&d - doc.ops.data())];
+        op.expand = d.expand;
+        op.mark_name = d.mark_name;
+      } else {
+        const DocOp& t = *slot.del->target;
+        op.obj = t.obj;
+        op.key_is_str = t.key_is_str;
+        op.key_str = t.key_str;
+        op.key_elem = slot.del->key_from_id ? t.id : t.key_elem;
+        op.insert = false;
+        op.action = kActDel;
+        op.pred = slot.del->pred;
+      }
+      std::sort(op.pred.begin(), op.pred.end(), lamport_less);
+      c.ops.push_back(std::move(op));
+    }
+    // Deps: ordered by hash.
+    for (auto d : dc.deps) c.deps.push_back(out[d].hash);
+    std::sort(c.deps.begin(), c.deps.end());
+    Bytes body = encode_change_body(c, c.actors, c.author);
+    rc.chunk = chunk::write_chunk(chunk::ChunkType::kChange, body);
+    rc.hash = chunk::chunk_hash(chunk::ChunkType::kChange, body);
+  }
+  // Heads check.
+  std::vector<bool> is_dep(nc, false);
+  for (const auto& c : doc.changes) {
+    for (auto d : c.deps) is_dep[d] = true;
+  }
+  std::vector<ChangeHash> heads;
+  for (std::size_t i = 0; i < nc; ++i) {
+    if (!is_dep[i]) heads.push_back(out[i].hash);
+  }
+  std::sort(heads.begin(), heads.end());
+  heads.erase(std::unique(heads.begin(), heads.end()), heads.end());
+  std::vector<ChangeHash> stored = doc.heads;
+  std::sort(stored.begin(), stored.end());
+  if (heads != stored) {
+    return make_error("MISMATCHING_HEADS",
+                      "the heads rebuilt from the document do not match its stored heads");
+  }
+  return out;
+}
+
+}  // namespace peat::doc

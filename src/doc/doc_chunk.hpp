@@ -1,0 +1,63 @@
+// Document chunks (type 0): the columnar op table and change table, their encoder/decoder, and
+// the rebuild of the original changes (with hashes) from a document, verified against its heads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "doc/change.hpp"
+#include "peat/common/bytes.hpp"
+#include "peat/common/result.hpp"
+#include "peat/doc/types.hpp"
+
+namespace peat::doc {
+
+// One stored op (deletes are not stored; they appear as successors). Actor fields index the
+// document's sorted actor table.
+struct DocOp {
+  OpRef obj;
+  bool key_is_str = false;
+  std::string key_str;
+  OpRef key_elem;
+  OpRef id;
+  bool insert = false;
+  std::uint8_t action = kActSet;
+  ScalarValue value = Null{};
+  std::vector<OpRef> succ;  // Lamport order
+  bool expand = false;
+  std::optional<std::string> mark_name;
+};
+
+struct DocChange {
+  std::uint32_t actor = 0;
+  std::uint64_t seq = 0;
+  std::uint64_t max_op = 0;
+  std::int64_t time = 0;
+  std::optional<std::string> message;
+  std::vector<std::uint64_t> deps;  // row indexes, ordered like the sorted dep hashes
+  Bytes extra;
+};
+
+struct DocChunk {
+  std::vector<ActorId> actors;    // sorted
+  std::vector<ChangeHash> heads;  // sorted
+  std::vector<DocChange> changes;
+  std::vector<DocOp> ops;
+  std::vector<std::uint64_t> heads_index;  // may be empty for very old files
+};
+
+// The document chunk body; `compress` deflates columns of 256 bytes or more.
+Bytes encode_document_body(const DocChunk& doc, bool compress);
+Result<DocChunk> decode_document_body(ByteView body);
+
+struct RebuiltChange {
+  Change change;  // actors = the document's table
+  Bytes chunk;    // canonical type-1 chunk
+  ChangeHash hash{};
+};
+// Rebuilds every change of the document in row order and checks the stored heads.
+Result<std::vector<RebuiltChange>> rebuild_changes(const DocChunk& doc);
+
+}  // namespace peat::doc
