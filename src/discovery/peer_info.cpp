@@ -62,12 +62,13 @@ const Clock& system_clock() {
 }
 
 std::string to_json(const PeerInfo& peer) {
-  nlohmann::json j;
+  nlohmann::ordered_json j;  // field order as Rust's serde writes it
   j["node_id"] = peer.node_id;
-  j["addresses"] = nlohmann::json::array();
+  j["addresses"] = nlohmann::ordered_json::array();
   for (const auto& a : peer.addresses) j["addresses"].push_back(format_socket_address(a));
-  j["relay_url"] = peer.relay_url ? nlohmann::json(*peer.relay_url) : nlohmann::json(nullptr);
-  j["metadata"] = nlohmann::json::object();
+  j["relay_url"] =
+      peer.relay_url ? nlohmann::ordered_json(*peer.relay_url) : nlohmann::ordered_json(nullptr);
+  j["metadata"] = nlohmann::ordered_json::object();
   for (const auto& [k, v] : peer.metadata) j["metadata"][k] = v;
   return j.dump();
 }
