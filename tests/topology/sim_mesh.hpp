@@ -1,0 +1,119 @@
+// A mesh of MeshNodes on the deterministic simulated network, shared by the multi-node tests
+// and bench_topology. Nodes "node-000".. are split round-robin into `groups` groups; scores come
+// from the seed, so a seed fixes the whole run.
+#pragma once
+
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "peat/sim/sim_loop.hpp"
+#include "peat/sim/sim_network.hpp"
+#include "peat/sim/sim_transport.hpp"
+#include "peat/topology/mesh_node.hpp"
+
+namespace peat::topology::testing {
+
+struct SimMeshOptions {
+  std::size_t nodes = 20;
+  std::size_t groups = 4;
+  std::uint64_t seed = 1;
+  sim::LinkConfig link{};
+  bool aggregate = false;
+};
+
+class SimMesh {
+ public:
+  explicit SimMesh(SimMeshOptions o) : opts(o), net(loop, o.seed) {
+    net.set_default_link(o.link);
+    SeededRng scores(o.seed ^ 0x5eed);
+    for (std::size_t i = 0; i < o.nodes; ++i) {
+      char name[32];
+      std::snprintf(name, sizeof name, "node-%03zu", i);
+      ids.emplace_back(name);
+      net.add_node(name);
+    }
+    for (std::size_t i = 0; i < o.nodes; ++i) {
+      transports.push_back(std::make_unique<sim::SimTransport>(net, ids[i]));
+      MeshNodeConfig c;
+      c.membership.node_id = ids[i];
+      c.membership.group = "squad-" + std::to_string(i % o.groups);
+      c.membership.score = 0.5 + scores.unit();
+      for (std::size_t j = 0; j < o.nodes; ++j) {
+        if (j != i) c.peers[ids[j]] = {transport::PeerAddress{ids[j], 7000}};
+      }
+      c.aggregate_telemetry = o.aggregate;
+      c.aggregation_threshold = 2;
+      nodes.push_back(std::make_unique<MeshNode>(loop, *transports[i], c,
+                                                 std::make_shared<SeededRng>(o.seed * 1000 + i)));
+      const std::size_t idx = i;
+      nodes[i]->on_packet([this, idx](const routing::DataPacket& p) {
+        ++consumed[{idx, p.packet_id}];
+        received[idx].push_back(p);
+      });
+    }
+  }
+
+  void start() {
+    for (auto& n : nodes) (void)n->start();
+  }
+
+  std::string group_of(std::size_t i) const { return "squad-" + std::to_string(i % opts.groups); }
+
+  // Every node in `members` sees all others in it alive and none outside, there is exactly one
+  // group leader per group among them that everyone agrees on, and one agreed top leader.
+  bool converged(const std::vector<std::size_t>& members) const {
+    std::map<std::string, std::string> leader_of;
+    std::map<std::string, std::size_t> leaders;
+    std::optional<std::string> top;
+    for (auto i : members) {
+      const auto& m = nodes[i]->membership();
+      if (m.alive_peers().size() != members.size() - 1) return false;
+      if (!m.group_leader()) return false;
+      auto [it, fresh] = leader_of.emplace(group_of(i), *m.group_leader());
+      if (!fresh && it->second != *m.group_leader()) return false;
+      if (m.is_group_leader()) ++leaders[group_of(i)];
+      if (!m.top_leader() || (top && *top != *m.top_leader())) return false;
+      top = m.top_leader();
+    }
+    for (const auto& [g, leader] : leader_of) {
+      if (leaders[g] != 1) return false;
+    }
+    return true;
+  }
+  bool converged() const { return converged(all()); }
+
+  std::vector<std::size_t> all() const {
+    std::vector<std::size_t> v;
+    for (std::size_t i = 0; i < nodes.size(); ++i) v.push_back(i);
+    return v;
+  }
+  std::size_t index_of(const std::string& id) const {
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (ids[i] == id) return i;
+    }
+    return ids.size();
+  }
+  bool all_connected(const std::vector<std::size_t>& members) const {
+    for (auto i : members) {
+      for (auto j : members) {
+        if (i != j && !transports[i]->is_connected(ids[j])) return false;
+      }
+    }
+    return true;
+  }
+
+  SimMeshOptions opts;
+  sim::SimLoop loop;
+  sim::SimNetwork net;
+  std::vector<std::string> ids;
+  std::vector<std::unique_ptr<sim::SimTransport>> transports;
+  std::vector<std::unique_ptr<MeshNode>> nodes;
+  std::map<std::pair<std::size_t, std::string>, int> consumed;  // (node, packet id) -> count
+  std::map<std::size_t, std::vector<routing::DataPacket>> received;
+};
+
+}  // namespace peat::topology::testing
