@@ -12,7 +12,9 @@ using testing::hex;
 
 const std::string kH = testing::kChangeHashHex;
 
-Bytes actor(std::uint8_t b) { return Bytes(16, b); }
+Bytes actor(std::uint8_t b) {
+  return Bytes(16, b);
+}
 
 void edit(Document& d, const std::string& key, std::int64_t v) {
   ASSERT_TRUE(d.put(kRoot, key, v).ok());
@@ -63,7 +65,7 @@ TEST(SyncProtocol, ReproducesObservedSession) {
 
   auto m2 = generate_sync_message(b, sb);
   ASSERT_TRUE(m2);
-  EXPECT_EQ(to_hex(*m2), "430001" + kH + "0100000000020284");
+  EXPECT_EQ(to_hex(*m2), "430001" + kH + "01000000020284");
   ASSERT_TRUE(receive_sync_message(a, sa, *m2).ok());
 
   auto m3 = generate_message(a, sa);
@@ -194,8 +196,8 @@ TEST(SyncProtocol, HashesToSendFollowsNeedAndFilters) {
   EXPECT_EQ(hashes_to_send(a, {}, {all[2], hash_of("ff")}), std::vector<ChangeHash>{all[2]});
 
   // A filter holding the first three: the last two (in causal order) are missing.
-  auto have_three = std::vector<Have>{Have{{}, BloomFilter::from_hashes(
-                                                   std::span<const ChangeHash>(all.data(), 3))}};
+  auto have_three = std::vector<Have>{
+      Have{{}, BloomFilter::from_hashes(std::span<const ChangeHash>(all.data(), 3))}};
   auto missing = hashes_to_send(a, have_three, {});
   EXPECT_EQ(missing, (std::vector<ChangeHash>{all[3], all[4]}));
 

@@ -178,8 +178,8 @@ export function finish() {
 
 // The C++ sync peer (interop_automerge_peer peer) behind 4-byte big-endian length framing.
 export class CppPeer {
-  constructor(bin) {
-    this.proc = spawn(bin, ["peer"], { stdio: ["pipe", "pipe", "inherit"] });
+  constructor(bin, index = 0xc0) {
+    this.proc = spawn(bin, ["peer", String(index)], { stdio: ["pipe", "pipe", "inherit"] });
     this.buf = Buffer.alloc(0);
     this.waiting = [];
     this.proc.stdout.on("data", (chunk) => {

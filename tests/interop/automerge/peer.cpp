@@ -2,7 +2,8 @@
 //   interop_automerge_peer dump FILE        -> {"heads":[...],"changes":N,"doc":<to_json>}
 //   interop_automerge_peer gen SEED OUT     -> random multi-actor document: OUT (save()) and
 //                                              OUT.changes (every change chunk); prints dump
-//   interop_automerge_peer peer             -> sync peer on stdin/stdout (see sync_with_cpp.mjs)
+//   interop_automerge_peer peer [N]         -> sync peer on stdin/stdout (see sync_with_cpp.mjs);
+//                                              N (0-255) picks its actor
 // Peer framing: 4-byte big-endian length, then a payload whose first byte is the command:
 //   'L' doc bytes (empty: new document) -> 'K' | 'X' error
 //   'E' 8-byte BE seed                  -> 'K' (random local edits by a C++ actor)
@@ -134,8 +135,9 @@ void reply_status(const peat::Status& s) {
   }
 }
 
-int cmd_peer() {
-  Document doc(actor_for(7, 0xc0));
+int cmd_peer(std::uint8_t index) {
+  const Bytes me = actor_for(7, index);
+  Document doc(me);
   peat::doc::sync::State state;
   Bytes frame;
   while (read_frame(frame)) {
@@ -145,11 +147,11 @@ int cmd_peer() {
     switch (kind) {
       case 'L': {
         if (body.empty()) {
-          doc = Document(actor_for(7, 0xc0));
+          doc = Document(me);
           write_frame('K', {});
           break;
         }
-        auto loaded = Document::load(body, actor_for(7, 0xc0));
+        auto loaded = Document::load(body, me);
         if (loaded) doc = std::move(*loaded);
         reply_status(loaded ? peat::Status{} : peat::Status{loaded.error()});
         break;
@@ -197,7 +199,9 @@ int main(int argc, char** argv) {
   const std::string cmd = argc > 1 ? argv[1] : "";
   if (cmd == "dump" && argc == 3) return cmd_dump(argv[2]);
   if (cmd == "gen" && argc == 4) return cmd_gen(std::stoull(argv[2]), argv[3]);
-  if (cmd == "peer" && argc == 2) return cmd_peer();
-  std::cerr << "usage: interop_automerge_peer dump FILE | gen SEED OUT | peer\n";
+  if (cmd == "peer" && argc <= 3) {
+    return cmd_peer(static_cast<std::uint8_t>(argc == 3 ? std::stoul(argv[2]) : 0xc0));
+  }
+  std::cerr << "usage: interop_automerge_peer dump FILE | gen SEED OUT | peer [N]\n";
   return 2;
 }

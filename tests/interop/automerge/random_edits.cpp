@@ -33,7 +33,8 @@ void collect(const Document& d, const ObjId& id, ObjType type, int depth, std::v
   }
 }
 
-const char* const kWords[] = {"a", "bc", "déf", "\xF0\x9F\x98\x80", "x\xF0\x9F\x8C\x8Dy", "zz", " "};
+const char* const kWords[] = {"a",  "bc", "déf", "\xF0\x9F\x98\x80", "x\xF0\x9F\x8C\x8Dy",
+                              "zz", " "};
 
 doc::ScalarValue random_scalar(Rng& rng) {
   switch (rng.uniform(6)) {
@@ -66,7 +67,9 @@ std::vector<std::size_t> utf16_boundaries(const std::string& s) {
   return out;
 }
 
-std::string key(Rng& rng) { return "k" + std::to_string(rng.uniform(8)); }
+std::string key(Rng& rng) {
+  return "k" + std::to_string(rng.uniform(8));
+}
 
 void edit_map(Document& d, const ObjId& id, Rng& rng) {
   const std::string k = key(rng);
@@ -120,7 +123,8 @@ void edit_list(Document& d, const ObjId& id, Rng& rng) {
 void edit_text(Document& d, const ObjId& id, Rng& rng) {
   const auto bounds = utf16_boundaries(d.text(id));
   const std::size_t start = rng.uniform(bounds.size());
-  const std::size_t end = std::min(bounds.size() - 1, start + static_cast<std::size_t>(rng.uniform(3)));
+  const std::size_t end =
+      std::min(bounds.size() - 1, start + static_cast<std::size_t>(rng.uniform(3)));
   const std::size_t del = rng.uniform(3) == 0 ? bounds[end] - bounds[start] : 0;
   (void)d.splice_text(id, bounds[start], del, kWords[rng.uniform(std::size(kWords))]);
 }

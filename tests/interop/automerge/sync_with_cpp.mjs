@@ -104,9 +104,9 @@ await scenario("diverged", async (peer) => {
   await expectConverged("reconnect with persisted state", js, peer, s, 8);
 });
 
-await scenario("C++ sends a document to itself via JS", async (peer) => {
-  // JS in the middle: C++ peer 1 -> JS -> C++ peer 2 (both C++ peers speak to npm only).
-  const peer2 = new CppPeer(bin);
+await scenario("chain", async (peer) => {
+  // JS in the middle: C++ peer 1 <-> JS <-> C++ peer 2 (the C++ peers only speak to npm).
+  const peer2 = new CppPeer(bin, 0xc1);
   try {
     await peer.ok("L");
     for (let i = 11; i <= 13; i++) await peer.ok("E", seedBytes(i));
