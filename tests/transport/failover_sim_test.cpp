@@ -1,0 +1,228 @@
+// The TransportManager over two simulated media (a fast "wifi" primary and a slow, lossy "ble"
+// alternate): failover mid-transfer, failback with hysteresis, exactly-once in-order delivery.
+// PEAT_DEBUG=1 prints link and switch events with their virtual times.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "peat/sim/sim_transport.hpp"
+#include "peat/transport/transport_manager.hpp"
+
+namespace peat::transport {
+namespace {
+
+using namespace std::chrono_literals;
+using sim::SimLoop;
+using sim::SimNetwork;
+using sim::SimTransport;
+
+TransportManagerConfig fast_config() {
+  TransportManagerConfig c;
+  c.health.interval = 200ms;
+  c.health.suspect_after_missed = 2;
+  c.health.dead_after_missed = 4;
+  c.reconnect.initial_delay = 200ms;
+  c.reconnect.max_delay = 2s;
+  c.reconnect.max_retries.reset();
+  c.failback_hold = 1s;
+  c.min_dwell = 500ms;
+  c.tick = 50ms;
+  return c;
+}
+
+struct Mesh {
+  explicit Mesh(std::uint64_t seed)
+      : wifi(loop, seed, "wifi"), ble(loop, seed + 1, "ble"), rng_a(seed + 2), rng_b(seed + 3) {
+    for (auto* net : {&wifi, &ble}) {
+      net->add_node("a");
+      net->add_node("b");
+    }
+    sim::LinkConfig fast;
+    fast.delay = 5ms;
+    fast.jitter = 1ms;
+    wifi.set_default_link(fast);
+    sim::LinkConfig slow;
+    slow.delay = 30ms;
+    slow.jitter = 10ms;
+    slow.loss = 0.02;
+    slow.bandwidth_bps = 2'000'000;
+    ble.set_default_link(slow);
+    ta_wifi = std::make_unique<SimTransport>(wifi, "a");
+    tb_wifi = std::make_unique<SimTransport>(wifi, "b");
+    ta_ble = std::make_unique<SimTransport>(ble, "a");
+    tb_ble = std::make_unique<SimTransport>(ble, "b");
+    for (auto* t : {ta_wifi.get(), tb_wifi.get(), ta_ble.get(), tb_ble.get()}) {
+      EXPECT_TRUE(t->start().ok());
+    }
+    ma = std::make_unique<TransportManager>(loop, rng_a, fast_config());
+    mb = std::make_unique<TransportManager>(loop, rng_b, fast_config());
+    PacePolicy policy{"test", {"wifi"}, {"ble"}, {}, {}};
+    EXPECT_TRUE(ma->add_link("wifi", *ta_wifi).ok());
+    EXPECT_TRUE(ma->add_link("ble", *ta_ble).ok());
+    EXPECT_TRUE(mb->add_link("wifi", *tb_wifi).ok());
+    EXPECT_TRUE(mb->add_link("ble", *tb_ble).ok());
+    EXPECT_EQ(ma->add_link("ble", *ta_ble).error().code, "ALREADY_EXISTS");
+    ma->set_policy(policy);
+    mb->set_policy(policy);
+    TransportManagerEvents ea;
+    ea.on_active_link_changed = [this](const PeerId&, const std::string& from,
+                                       const std::string& to) {
+      switches.emplace_back(from, to);
+      if (getenv("PEAT_DEBUG")) {
+        printf("%.3f switch %s -> %s\n", std::chrono::duration<double>(loop.elapsed()).count(),
+               from.c_str(), to.c_str());
+      }
+    };
+    ea.on_link_changed = [this](const PeerId&, const std::string& link, bool up) {
+      if (getenv("PEAT_DEBUG")) {
+        printf("%.3f link %s %s\n", std::chrono::duration<double>(loop.elapsed()).count(),
+               link.c_str(), up ? "up" : "down");
+      }
+    };
+    ma->set_events(ea);
+    TransportManagerEvents eb;
+    eb.on_message = [this](const PeerId& peer, Channel channel, Bytes m) {
+      EXPECT_EQ(peer, "a");
+      EXPECT_EQ(channel, Channel::kSync);
+      received.push_back(m.size() < 9 ? std::stoi(std::string(m.begin(), m.end())) : -1);
+    };
+    mb->set_events(eb);
+    ma->start();
+    mb->start();
+    ma->add_peer("b", {{"wifi", {}}, {"ble", {}}});
+  }
+
+  SimLoop loop;
+  SimNetwork wifi, ble;
+  SeededRng rng_a, rng_b;
+  std::unique_ptr<SimTransport> ta_wifi, tb_wifi, ta_ble, tb_ble;
+  std::unique_ptr<TransportManager> ma, mb;
+  std::vector<std::pair<std::string, std::string>> switches;
+  std::vector<int> received;
+};
+
+// Sends `count` numbered messages from a to b, one every `gap`, starting with `first`.
+void stream(Mesh& m, int first, int count, Duration gap) {
+  for (int i = 0; i < count; ++i) {
+    m.loop.call_after(gap * i, [&m, n = first + i] {
+      ASSERT_TRUE(m.ma->send("b", Channel::kSync, as_bytes(std::to_string(n))).ok());
+    });
+  }
+}
+
+std::uint64_t failover_scenario(std::uint64_t seed, TransportManagerStats* out) {
+  Mesh m(seed);
+  EXPECT_TRUE(m.loop.run_until([&] { return m.ma->active_link("b") == "wifi"; }, 10s));
+  EXPECT_EQ(m.ma->current_level("b"), PaceLevel::kPrimary);
+  // Both links are up and monitored at once (dual-active).
+  EXPECT_TRUE(m.loop.run_until([&] { return m.ma->link_usable("b", "ble"); }, 10s));
+
+  stream(m, 0, 1000, 5ms);  // 5 s of traffic
+  m.loop.run_for(1500ms);
+  const std::size_t before_cut = m.received.size();
+  EXPECT_GT(before_cut, 200u);
+  EXPECT_LT(before_cut, 400u);
+  m.wifi.set_link_up("a", "b", false);  // primary cut mid-transfer
+
+  EXPECT_TRUE(m.loop.run_until([&] { return m.ma->active_link("b") == "ble"; }, 5s));
+  EXPECT_EQ(m.ma->current_level("b"), PaceLevel::kAlternate);
+  const std::size_t at_failover = m.received.size();
+  m.loop.run_for(1500ms);
+  EXPECT_GT(m.received.size(), at_failover + 100);  // traffic continues on the alternate
+
+  m.wifi.set_link_up("a", "b", true);  // primary returns
+  EXPECT_TRUE(m.loop.run_until([&] { return m.ma->active_link("b") == "wifi"; }, 30s));
+  EXPECT_TRUE(
+      m.loop.run_until([&] { return m.received.size() == 1000 && m.ma->unacked("b") == 0; }, 60s));
+
+  // Exactly once, in order, across failover and failback.
+  EXPECT_EQ(m.received.size(), 1000u);
+  for (int i = 0; i < static_cast<int>(m.received.size()); ++i) {
+    if (m.received[i] != i) {
+      ADD_FAILURE() << "position " << i << " holds " << m.received[i];
+      break;
+    }
+  }
+  EXPECT_EQ(m.switches, (std::vector<std::pair<std::string, std::string>>{
+                            {"", "wifi"}, {"wifi", "ble"}, {"ble", "wifi"}}));
+
+  // After failback the bulk goes over wifi again.
+  auto ble_bytes = m.ble.stats().bytes_delivered;
+  auto wifi_bytes = m.wifi.stats().bytes_delivered;
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_TRUE(m.ma->send("b", Channel::kSync, Bytes(1000, '7')).ok());
+  }
+  m.received.clear();
+  EXPECT_TRUE(m.loop.run_until([&] { return m.ma->unacked("b") == 0; }, 10s));
+  EXPECT_GE(m.wifi.stats().bytes_delivered - wifi_bytes, 100'000u);
+  EXPECT_LT(m.ble.stats().bytes_delivered - ble_bytes, 10'000u);
+  *out = m.ma->stats();
+  EXPECT_EQ(m.mb->stats().messages_delivered, 1100u);
+  return m.loop.trace_hash();
+}
+
+TEST(TransportManagerFailover, PrimaryCutMidTransferNothingLostOrDuplicated) {
+  TransportManagerStats stats;
+  failover_scenario(11, &stats);
+  EXPECT_EQ(stats.failovers, 1u);
+  EXPECT_EQ(stats.failbacks, 1u);
+  EXPECT_GT(stats.retransmissions, 0u);  // messages lost with the primary were resent
+  EXPECT_GT(stats.reconnect_attempts, 2u);
+}
+
+TEST(TransportManagerFailover, DeterministicForASeed) {
+  TransportManagerStats s1, s2;
+  EXPECT_EQ(failover_scenario(21, &s1), failover_scenario(21, &s2));
+  EXPECT_EQ(s1.frames_sent, s2.frames_sent);
+}
+
+TEST(TransportManagerFailover, FlappingPrimaryDoesNotCauseFailbackUntilStable) {
+  Mesh m(5);
+  ASSERT_TRUE(m.loop.run_until([&] { return m.ma->active_link("b") == "wifi"; }, 10s));
+  m.wifi.set_link_up("a", "b", false);
+  ASSERT_TRUE(m.loop.run_until([&] { return m.ma->active_link("b") == "ble"; }, 5s));
+  stream(m, 0, 2000, 5ms);  // 10 s of traffic while the primary flaps
+  for (int i = 0; i < 5; ++i) {
+    m.wifi.set_link_up("a", "b", true);
+    m.loop.run_for(600ms);  // shorter than failback_hold + reconnect
+    m.wifi.set_link_up("a", "b", false);
+    m.loop.run_for(600ms);
+  }
+  EXPECT_EQ(m.ma->stats().failbacks, 0u);
+  EXPECT_EQ(m.ma->active_link("b"), "ble");
+  m.wifi.set_link_up("a", "b", true);
+  ASSERT_TRUE(m.loop.run_until([&] { return m.ma->active_link("b") == "wifi"; }, 30s));
+  EXPECT_EQ(m.ma->stats().failbacks, 1u);
+  ASSERT_TRUE(m.loop.run_until([&] { return m.received.size() == 2000; }, 60s));
+  for (int i = 0; i < 2000; ++i) ASSERT_EQ(m.received[i], i);
+}
+
+TEST(TransportManagerFailover, TotalIsolationQueuesThenDelivers) {
+  Mesh m(8);
+  ASSERT_TRUE(m.loop.run_until([&] { return m.ma->active_link("b") == "wifi"; }, 10s));
+  m.wifi.set_link_up("a", "b", false);
+  m.ble.set_link_up("a", "b", false);
+  ASSERT_TRUE(m.loop.run_until([&] { return !m.ma->active_link("b").has_value(); }, 5s));
+  EXPECT_EQ(m.ma->current_level("b"), PaceLevel::kNone);
+  for (int i = 0; i < 50; ++i)
+    ASSERT_TRUE(m.ma->send("b", Channel::kSync, as_bytes(std::to_string(i))).ok());
+  m.loop.run_for(3s);
+  const std::size_t during = m.received.size();
+  m.ble.set_link_up("a", "b", true);  // only the alternate comes back
+  ASSERT_TRUE(m.loop.run_until([&] { return m.received.size() == during + 50; }, 30s));
+  EXPECT_EQ(m.ma->active_link("b"), "ble");
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(m.received[during + i], i);
+}
+
+TEST(TransportManager, Errors) {
+  Mesh m(3);
+  EXPECT_EQ(m.ma->send("zz", Channel::kSync, as_bytes("x")).error().code, "UNKNOWN_PEER");
+  Bytes huge((1 << 20), 0);
+  EXPECT_EQ(m.ma->send("b", Channel::kSync, huge).error().code, "MESSAGE_TOO_LARGE");
+}
+
+}  // namespace
+}  // namespace peat::transport
