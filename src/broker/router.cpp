@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "broker/static_content.hpp"
+#include "peat/broker/multipart.hpp"
 
 namespace peat::broker {
 namespace {
@@ -93,6 +94,16 @@ std::optional<json> parse_document(const std::string& text) {
   auto doc = json::parse(text, nullptr, false);
   if (doc.is_discarded()) return std::nullopt;
   return doc;
+}
+
+// The Rust bridge's limit (0x300000): the largest image a Peat-Lite device accepts.
+constexpr std::size_t kMaxFirmwareBytes = 3 * 1024 * 1024;
+
+int status_for(const Error& e) {
+  if (e.code == "BAD_REQUEST") return 400;
+  if (e.code == "NOT_FOUND") return 404;
+  if (e.code == "UNSUPPORTED") return 501;
+  return 500;
 }
 
 HttpResponse method_not_allowed(const char* allow) {
@@ -297,6 +308,43 @@ HttpResponse Router::route(const HttpRequest& request) {
     return json_response(
         200,
         {{"peer_count", t.peer_count}, {"role", t.role}, {"hierarchy_level", t.hierarchy_level}});
+  }
+  if (top == "ota" && s.size() == 4 && !s[3].empty()) {
+    if (m != "POST") return method_not_allowed("POST");
+    auto ct = request.headers.find("content-type");
+    auto form = parse_multipart(ct == request.headers.end() ? "" : ct->second, request.body);
+    if (!form) return error_response(400, form.error().message);
+    auto firmware = form->find("firmware");
+    if (firmware == form->end()) return error_response(400, "missing 'firmware' field");
+    if (firmware->second.content.empty()) return error_response(400, "firmware file is empty");
+    if (firmware->second.content.size() > kMaxFirmwareBytes) {
+      return error_response(400, "firmware too large (max 3MB)");
+    }
+    auto version_part = form->find("version");
+    std::string version = version_part == form->end() ? "0.0.0" : version_part->second.content;
+    auto started = backend_.start_ota(s[3], std::move(firmware->second.content), version);
+    if (!started) {
+      int status = status_for(started.error());
+      return error_response(status, status == 500
+                                        ? "failed to start OTA: " + started.error().message
+                                        : started.error().message);
+    }
+    return json_response(202, {{"session_id", started->session_id},
+                               {"peer_id", started->peer_id},
+                               {"firmware_size", started->firmware_size},
+                               {"total_chunks", started->total_chunks},
+                               {"version", started->version}});
+  }
+  if (top == "ota" && s.size() == 5 && s[4] == "status") {
+    if (m != "GET") return method_not_allowed("GET");
+    auto st = backend_.ota_status(s[3]);
+    if (!st) return error_response(404, "no OTA session for peer: " + s[3]);
+    return json_response(200, {{"session_id", st->session_id},
+                               {"state", st->state},
+                               {"progress_percent", st->progress_percent},
+                               {"chunks_sent", st->chunks_sent},
+                               {"total_chunks", st->total_chunks},
+                               {"elapsed_secs", st->elapsed_secs}});
   }
   if (top == "documents" && s.size() >= 4 && !s[3].empty()) {
     const std::string& collection = s[3];

@@ -50,6 +50,17 @@ class FakeBackend : public BrokerBackend {
     auto all = list_documents(c);
     return all ? *all : std::vector<std::string>{};
   }
+  Result<OtaStarted> start_ota(const std::string& peer, std::string firmware,
+                               std::string version) override {
+    if (peer != "lite-0000002A") return make_error("NOT_FOUND", "unknown peer: " + peer);
+    ota_firmware = firmware;
+    return OtaStarted{7, peer, firmware.size(),
+                      static_cast<std::uint16_t>((firmware.size() + 447) / 448), version};
+  }
+  std::optional<OtaStatus> ota_status(const std::string& peer) override {
+    if (peer != "lite-0000002A" || ota_firmware.empty()) return std::nullopt;
+    return OtaStatus{7, "transferring", 50, 1, 2, 3};
+  }
   std::vector<MetricSample> metrics() override {
     return {{"peat_peers", "Connected peers", "gauge", {{"transport", "quic"}}, 2}};
   }
@@ -58,6 +69,7 @@ class FakeBackend : public BrokerBackend {
   std::vector<PeerSummary> peer_list{{"peer-1", true, "healthy", 3}, {"peer-2", false, "dead", {}}};
   std::map<std::pair<std::string, std::string>, std::string> docs;
   std::string last_query;
+  std::string ota_firmware;
   bool throw_on_list = false;
 };
 

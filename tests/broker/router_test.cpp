@@ -140,6 +140,47 @@ TEST_F(RouterTest, OpenApiAndTopologyPage) {
   EXPECT_NE(r.body.find("/api/v1/ws"), std::string::npos);
 }
 
+std::string ota_form(const std::string& firmware, const char* version = nullptr) {
+  std::string body =
+      "--B\r\nContent-Disposition: form-data; name=\"firmware\"; filename=\"f\"\r\n\r\n" +
+      firmware + "\r\n";
+  if (version) {
+    body += "--B\r\nContent-Disposition: form-data; name=\"version\"\r\n\r\n" +
+            std::string(version) + "\r\n";
+  }
+  return body + "--B--\r\n";
+}
+
+TEST_F(RouterTest, OtaUploadAndStatus) {
+  std::map<std::string, std::string> h{{"content-type", "multipart/form-data; boundary=B"}};
+  EXPECT_EQ(call("GET", "/api/v1/ota/lite-0000002A/status").status, 404);
+  auto r = call("POST", "/api/v1/ota/lite-0000002A", ota_form(std::string(500, 'f'), "2.0.1"), h);
+  EXPECT_EQ(r.status, 202);
+  EXPECT_EQ(body(r), (json{{"session_id", 7},
+                           {"peer_id", "lite-0000002A"},
+                           {"firmware_size", 500},
+                           {"total_chunks", 2},
+                           {"version", "2.0.1"}}));
+  EXPECT_EQ(backend.ota_firmware, std::string(500, 'f'));
+  r = call("GET", "/api/v1/ota/lite-0000002A/status");
+  EXPECT_EQ(body(r)["state"], "transferring");
+  EXPECT_EQ(body(r)["progress_percent"], 50);
+}
+
+TEST_F(RouterTest, OtaRejectsBadUploads) {
+  std::map<std::string, std::string> h{{"content-type", "multipart/form-data; boundary=B"}};
+  auto r = call("POST", "/api/v1/ota/lite-0000002A", ota_form(""), h);
+  EXPECT_EQ(body(r)["error"], "firmware file is empty");
+  r = call("POST", "/api/v1/ota/lite-0000002A", ota_form(std::string(3 * 1024 * 1024 + 1, 'x')), h);
+  EXPECT_EQ(body(r)["error"], "firmware too large (max 3MB)");
+  r = call("POST", "/api/v1/ota/lite-0000002A", "--B--\r\n", h);
+  EXPECT_EQ(body(r)["error"], "missing 'firmware' field");
+  EXPECT_EQ(call("POST", "/api/v1/ota/lite-0000002A", "x", {}).status, 400);
+  EXPECT_EQ(call("POST", "/api/v1/ota/lite-FFFFFFFF", ota_form("fw"), h).status, 404);
+  auto v = call("POST", "/api/v1/ota/lite-0000002A", ota_form("fw"), h);
+  EXPECT_EQ(body(v)["version"], "0.0.0");  // default when the field is absent
+}
+
 TEST(RouterAuth, BearerTokenGuardsApiButNotHealth) {
   testing::FakeBackend backend;
   Router router(backend, {std::string("s3cret")});

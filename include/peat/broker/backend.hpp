@@ -41,6 +41,24 @@ struct Readiness {
   std::vector<ReadinessCheck> checks;
 };
 
+// A firmware push to a Peat-Lite device, as started by POST /api/v1/ota/{peer_id}.
+struct OtaStarted {
+  std::uint16_t session_id = 0;
+  std::string peer_id;
+  std::size_t firmware_size = 0;
+  std::uint16_t total_chunks = 0;
+  std::string version;
+};
+
+struct OtaStatus {
+  std::uint16_t session_id = 0;
+  std::string state;  // "offered", "transferring", "waiting_result", "complete", "failed: <why>"
+  std::uint8_t progress_percent = 0;
+  std::uint16_t chunks_sent = 0;  // chunks acknowledged
+  std::uint16_t total_chunks = 0;
+  std::uint64_t elapsed_secs = 0;
+};
+
 // One Prometheus sample; samples with the same name share HELP and TYPE.
 struct MetricSample {
   std::string name;
@@ -72,6 +90,17 @@ class BrokerBackend {
   // `query_json` is {"where":[{"field":..,"op":..,"value":..}],"limit":n}; returns matching docs.
   virtual Result<std::vector<std::string>> query_documents(const std::string& collection,
                                                            const std::string& query_json) = 0;
+
+  // Errors: "BAD_REQUEST" → 400, "NOT_FOUND" (unknown peer) → 404, "UNSUPPORTED" → 501, else 500.
+  virtual Result<OtaStarted> start_ota(const std::string& peer_id, std::string firmware,
+                                       std::string version) {
+    (void)peer_id, (void)firmware, (void)version;
+    return make_error("UNSUPPORTED", "OTA is not available on this node");
+  }
+  virtual std::optional<OtaStatus> ota_status(const std::string& peer_id) {
+    (void)peer_id;
+    return std::nullopt;
+  }
 
   virtual std::vector<MetricSample> metrics() { return {}; }
 };
