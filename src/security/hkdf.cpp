@@ -10,8 +10,12 @@ namespace peat::security {
 
 Sha256Digest hmac_sha256(ByteView key, std::initializer_list<ByteView> parts) {
   crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, key.data(), key.size());
-  for (ByteView part : parts) crypto_auth_hmacsha256_update(&state, part.data(), part.size());
+  // libsodium declares the key pointer non-null even for an empty key.
+  static const std::uint8_t kNoKey = 0;
+  crypto_auth_hmacsha256_init(&state, key.empty() ? &kNoKey : key.data(), key.size());
+  for (ByteView part : parts) {
+    if (!part.empty()) crypto_auth_hmacsha256_update(&state, part.data(), part.size());
+  }
   Sha256Digest out;
   crypto_auth_hmacsha256_final(&state, out.data());
   sodium_memzero(&state, sizeof state);
