@@ -28,7 +28,7 @@ std::size_t top_index(const SimMesh& m) {
 TEST(MeshSim, TwentyNodesFormOneLeaderPerGroup) {
   SimMesh m(lossy(11));
   m.start();
-  ASSERT_TRUE(m.loop.run_until([&] { return m.converged(); }, 30s));
+  ASSERT_TRUE(m.run_until([&] { return m.converged(); }, 30s));
   // The elected group leader is the best-scoring member of each group (tie: smallest id).
   for (std::size_t g = 0; g < m.opts.groups; ++g) {
     std::size_t best = g;
@@ -52,7 +52,7 @@ TEST(MeshSim, TwentyNodesFormOneLeaderPerGroup) {
 TEST(MeshSim, RoutedPacketsArriveExactlyOnce) {
   SimMesh m(lossy(12));
   m.start();
-  ASSERT_TRUE(m.loop.run_until([&] { return m.converged(); }, 30s));
+  ASSERT_TRUE(m.run_until([&] { return m.converged(); }, 30s));
   const auto top = top_index(m);
   // Every non-top node sends telemetry upward; the top leader consumes each exactly once.
   std::set<std::string> sent;
@@ -82,7 +82,7 @@ TEST(MeshSim, LeadersAggregateTelemetryUpward) {
   o.aggregate = true;
   SimMesh m(o);
   m.start();
-  ASSERT_TRUE(m.loop.run_until([&] { return m.converged(); }, 30s));
+  ASSERT_TRUE(m.run_until([&] { return m.converged(); }, 30s));
   const auto top = top_index(m);
   std::set<std::string> via_leaders;
   for (std::size_t i = 0; i < m.nodes.size(); ++i) {
@@ -106,7 +106,7 @@ TEST(MeshSim, LeadersAggregateTelemetryUpward) {
 TEST(MeshSim, PartitionDetectedAutonomousSidesThenReconverge) {
   SimMesh m(lossy(14));
   m.start();
-  ASSERT_TRUE(m.loop.run_until([&] { return m.converged(); }, 30s));
+  ASSERT_TRUE(m.run_until([&] { return m.converged(); }, 30s));
   std::vector<std::size_t> a, b;
   std::vector<std::string> na, nb;
   for (std::size_t i = 0; i < m.nodes.size(); ++i) {
@@ -121,13 +121,13 @@ TEST(MeshSim, PartitionDetectedAutonomousSidesThenReconverge) {
     }
     return true;
   };
-  ASSERT_TRUE(m.loop.run_until(all_partitioned, 30s));
+  ASSERT_TRUE(m.run_until(all_partitioned, 30s));
   // Heartbeat timeout (3 s) + one tick + detector attempts spaced 4 s and 8 s.
   const auto detection = m.loop.now() - split_at;
   EXPECT_LE(detection, 17s);
   EXPECT_GE(detection, 12s);
   // Both sides operate autonomously: one leader per group and one top leader each.
-  ASSERT_TRUE(m.loop.run_until([&] { return m.converged(a) && m.converged(b); }, 10s));
+  ASSERT_TRUE(m.run_until([&] { return m.converged(a) && m.converged(b); }, 10s));
   EXPECT_NE(m.nodes[a[0]]->membership().top_leader(), m.nodes[b[0]]->membership().top_leader());
   for (const auto& n : m.nodes) EXPECT_TRUE(n->membership().is_autonomous());
   // Routing keeps working inside each side.
@@ -141,7 +141,7 @@ TEST(MeshSim, PartitionDetectedAutonomousSidesThenReconverge) {
   }
   // Heal: the whole mesh re-converges to one leader per group and one top leader.
   m.net.heal();
-  ASSERT_TRUE(m.loop.run_until([&] { return m.converged(); }, 60s));
+  ASSERT_TRUE(m.run_until([&] { return m.converged(); }, 60s));
   m.loop.run_for(2s);
   EXPECT_TRUE(m.converged());
   for (const auto& n : m.nodes) {
@@ -153,14 +153,14 @@ TEST(MeshSim, PartitionDetectedAutonomousSidesThenReconverge) {
 TEST(MeshSim, CrashedLeaderIsReplaced) {
   SimMesh m(lossy(15));
   m.start();
-  ASSERT_TRUE(m.loop.run_until([&] { return m.converged(); }, 30s));
+  ASSERT_TRUE(m.run_until([&] { return m.converged(); }, 30s));
   const auto top = top_index(m);
   m.net.crash(m.ids[top]);
   std::vector<std::size_t> rest;
   for (std::size_t i = 0; i < m.nodes.size(); ++i) {
     if (i != top) rest.push_back(i);
   }
-  ASSERT_TRUE(m.loop.run_until([&] { return m.converged(rest); }, 20s));
+  ASSERT_TRUE(m.run_until([&] { return m.converged(rest); }, 20s));
   EXPECT_NE(m.nodes[rest[0]]->membership().top_leader(), m.ids[top]);
   // 19 of 20 is still a quorum: nobody considers itself partitioned.
   for (auto i : rest) EXPECT_FALSE(m.nodes[i]->membership().is_partitioned());

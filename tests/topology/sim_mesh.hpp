@@ -61,6 +61,18 @@ class SimMesh {
     for (auto& n : nodes) (void)n->start();
   }
 
+  // Runs the simulation until `done` holds, checking it every `step` of virtual time (the
+  // predicates are O(n^2), too costly to check after every event), for at most `limit`.
+  bool run_until(const std::function<bool()>& done, Duration limit,
+                 Duration step = std::chrono::milliseconds(10)) {
+    const Instant end = loop.now() + limit;
+    while (!done()) {
+      if (loop.now() >= end) return false;
+      loop.run_for(step);
+    }
+    return true;
+  }
+
   std::string group_of(std::size_t i) const { return "squad-" + std::to_string(i % opts.groups); }
 
   // Every node in `members` sees all others in it alive and none outside, there is exactly one
