@@ -8,15 +8,21 @@ namespace peat::transport {
 namespace {
 
 // Frames the manager exchanges inside each link's messages/datagrams:
-// 0x50 | type | body. DATA: seq u64 BE | channel u8 | payload. ACK: cumulative u64 BE.
-// PING/PONG: nonce u64 BE.
+// 0x50 | type | body. DATA: stream u64 BE | seq u64 BE | channel u8 | payload.
+// ACK: stream u64 BE | cumulative u64 BE. PING/PONG: nonce u64 BE.
+// `stream` is a random id of the sender's stream to this peer: a restarted sender starts a new
+// stream at sequence 1, and the receiver starts over instead of taking it for duplicates.
 constexpr std::uint8_t kFrameMagic = 0x50;
 enum : std::uint8_t { kData = 1, kAck = 2, kPing = 3, kPong = 4 };
-constexpr std::size_t kDataOverhead = 2 + 8 + 1;
+constexpr std::size_t kDataOverhead = 2 + 8 + 8 + 1;
+constexpr std::size_t kRetiredStreams = 8;
 
+void put_u64(Bytes& out, std::uint64_t value) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
+}
 Bytes frame(std::uint8_t type, std::uint64_t value) {
   Bytes out{kFrameMagic, type};
-  for (int i = 7; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
+  put_u64(out, value);
   return out;
 }
 std::uint64_t read_u64(ByteView b, std::size_t at) {
@@ -100,7 +106,9 @@ void TransportManager::stop() {
 }
 
 TransportManager::PeerState& TransportManager::peer_state(const PeerId& peer) {
-  return peers_[peer];
+  auto [it, inserted] = peers_.try_emplace(peer);
+  if (inserted) it->second.stream = rng_.next_u64();
+  return it->second;
 }
 
 void TransportManager::add_peer(const PeerId& peer,
@@ -295,7 +303,8 @@ void TransportManager::flush(const PeerId& peer, PeerState& st) {
   if (st.active.empty()) return;
   for (auto it = st.unacked.upper_bound(st.sent_upto); it != st.unacked.end(); ++it) {
     Bytes f{kFrameMagic, kData};
-    for (int i = 7; i >= 0; --i) f.push_back(static_cast<std::uint8_t>(it->first >> (8 * i)));
+    put_u64(f, st.stream);
+    put_u64(f, it->first);
     f.push_back(static_cast<std::uint8_t>(it->second.channel));
     f.insert(f.end(), it->second.payload.begin(), it->second.payload.end());
     if (!send_frame(st.active, peer, it->second.channel, f)) return;  // retried later
@@ -335,7 +344,9 @@ Status TransportManager::send(const PeerId& peer, Channel channel, ByteView mess
 
 void TransportManager::send_ack(const PeerId& peer, PeerState& st) {
   st.unacked_received = 0;
-  Bytes f = frame(kAck, st.recv_next - 1);
+  Bytes f{kFrameMagic, kAck};
+  put_u64(f, st.recv_stream);
+  put_u64(f, st.recv_next - 1);
   if (!st.ack_link.empty() && send_frame(st.ack_link, peer, Channel::kControl, f)) return;
   if (!st.active.empty()) send_frame(st.active, peer, Channel::kControl, f);
 }
@@ -375,26 +386,47 @@ void TransportManager::on_frame(const std::string& link, const PeerId& peer, Byt
   PeerState& st = peer_state(peer);
   const std::uint64_t value = read_u64(f, 2);
   switch (f[1]) {
-    case kData:
-      if (f.size() < kDataOverhead || f[10] > 3) {
+    case kData: {
+      if (f.size() < kDataOverhead || f[18] > 3) {
         ++stats_.invalid_frames;
         return;
       }
-      on_data(link, peer, st, value, static_cast<Channel>(f[10]),
+      if (value != st.recv_stream) {
+        auto& retired = st.retired_streams;
+        if (std::find(retired.begin(), retired.end(), value) != retired.end()) return;  // stale
+        if (st.recv_started) {
+          // The sender restarted: a new stream begins at sequence 1.
+          retired.push_back(st.recv_stream);
+          if (retired.size() > kRetiredStreams) retired.erase(retired.begin());
+        }
+        st.recv_stream = value;
+        st.recv_next = 1;
+        st.reorder.clear();
+        st.unacked_received = 0;
+      }
+      st.recv_started = true;
+      on_data(link, peer, st, read_u64(f, 10), static_cast<Channel>(f[18]),
               Bytes(f.begin() + kDataOverhead, f.end()));
       return;
+    }
     case kAck: {
-      if (value >= st.next_seq) {  // acknowledges something never sent
+      if (f.size() < 18) {
+        ++stats_.invalid_frames;
+        return;
+      }
+      if (value != st.stream) return;  // for an earlier incarnation of us
+      const std::uint64_t cumulative = read_u64(f, 10);
+      if (cumulative >= st.next_seq) {  // acknowledges something never sent
         ++stats_.invalid_frames;
         return;
       }
       bool progress = false;
-      while (!st.unacked.empty() && st.unacked.begin()->first <= value) {
+      while (!st.unacked.empty() && st.unacked.begin()->first <= cumulative) {
         st.unacked.erase(st.unacked.begin());
         progress = true;
       }
       if (progress) st.last_ack_progress = loop_.now();
-      st.sent_upto = std::max(st.sent_upto, value);
+      st.sent_upto = std::max(st.sent_upto, cumulative);
       return;
     }
     case kPing:

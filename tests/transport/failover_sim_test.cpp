@@ -50,23 +50,38 @@ struct Mesh {
     slow.loss = 0.02;
     slow.bandwidth_bps = 2'000'000;
     ble.set_default_link(slow);
-    ta_wifi = std::make_unique<SimTransport>(wifi, "a");
     tb_wifi = std::make_unique<SimTransport>(wifi, "b");
-    ta_ble = std::make_unique<SimTransport>(ble, "a");
     tb_ble = std::make_unique<SimTransport>(ble, "b");
-    for (auto* t : {ta_wifi.get(), tb_wifi.get(), ta_ble.get(), tb_ble.get()}) {
-      EXPECT_TRUE(t->start().ok());
-    }
-    ma = std::make_unique<TransportManager>(loop, rng_a, fast_config());
+    EXPECT_TRUE(tb_wifi->start().ok());
+    EXPECT_TRUE(tb_ble->start().ok());
     mb = std::make_unique<TransportManager>(loop, rng_b, fast_config());
-    PacePolicy policy{"test", {"wifi"}, {"ble"}, {}, {}};
-    EXPECT_TRUE(ma->add_link("wifi", *ta_wifi).ok());
-    EXPECT_TRUE(ma->add_link("ble", *ta_ble).ok());
     EXPECT_TRUE(mb->add_link("wifi", *tb_wifi).ok());
     EXPECT_TRUE(mb->add_link("ble", *tb_ble).ok());
+    mb->set_policy(policy());
+    TransportManagerEvents eb;
+    eb.on_message = [this](const PeerId& peer, Channel channel, Bytes m) {
+      EXPECT_EQ(peer, "a");
+      EXPECT_EQ(channel, Channel::kSync);
+      received.push_back(m.size() < 9 ? std::stoi(std::string(m.begin(), m.end())) : -1);
+    };
+    mb->set_events(eb);
+    mb->start();
+    make_a();
+  }
+
+  static PacePolicy policy() { return {"test", {"wifi"}, {"ble"}, {}, {}}; }
+
+  // Node a: its transports and manager (again after a crash: a fresh process).
+  void make_a() {
+    ta_wifi = std::make_unique<SimTransport>(wifi, "a");
+    ta_ble = std::make_unique<SimTransport>(ble, "a");
+    EXPECT_TRUE(ta_wifi->start().ok());
+    EXPECT_TRUE(ta_ble->start().ok());
+    ma = std::make_unique<TransportManager>(loop, rng_a, fast_config());
+    EXPECT_TRUE(ma->add_link("wifi", *ta_wifi).ok());
+    EXPECT_TRUE(ma->add_link("ble", *ta_ble).ok());
     EXPECT_EQ(ma->add_link("ble", *ta_ble).error().code, "ALREADY_EXISTS");
-    ma->set_policy(policy);
-    mb->set_policy(policy);
+    ma->set_policy(policy());
     TransportManagerEvents ea;
     ea.on_active_link_changed = [this](const PeerId&, const std::string& from,
                                        const std::string& to) {
@@ -83,16 +98,20 @@ struct Mesh {
       }
     };
     ma->set_events(ea);
-    TransportManagerEvents eb;
-    eb.on_message = [this](const PeerId& peer, Channel channel, Bytes m) {
-      EXPECT_EQ(peer, "a");
-      EXPECT_EQ(channel, Channel::kSync);
-      received.push_back(m.size() < 9 ? std::stoi(std::string(m.begin(), m.end())) : -1);
-    };
-    mb->set_events(eb);
     ma->start();
-    mb->start();
     ma->add_peer("b", {{"wifi", {}}, {"ble", {}}});
+  }
+
+  void crash_and_restart_a() {
+    wifi.crash("a");
+    ble.crash("a");
+    ma.reset();
+    ta_wifi.reset();
+    ta_ble.reset();
+    wifi.restart("a");
+    ble.restart("a");
+    switches.clear();
+    make_a();
   }
 
   SimLoop loop;
@@ -215,6 +234,21 @@ TEST(TransportManagerFailover, TotalIsolationQueuesThenDelivers) {
   ASSERT_TRUE(m.loop.run_until([&] { return m.received.size() == during + 50; }, 30s));
   EXPECT_EQ(m.ma->active_link("b"), "ble");
   for (int i = 0; i < 50; ++i) EXPECT_EQ(m.received[during + i], i);
+}
+
+TEST(TransportManagerFailover, RestartedSenderStartsANewStream) {
+  Mesh m(13);
+  ASSERT_TRUE(m.loop.run_until([&] { return m.ma->active_link("b") == "wifi"; }, 10s));
+  stream(m, 0, 100, 5ms);
+  ASSERT_TRUE(m.loop.run_until([&] { return m.received.size() == 100; }, 10s));
+  m.loop.run_for(500ms);
+  m.crash_and_restart_a();
+  ASSERT_TRUE(m.loop.run_until([&] { return m.ma->active_link("b") == "wifi"; }, 10s));
+  stream(m, 100, 100, 5ms);
+  ASSERT_TRUE(m.loop.run_until([&] { return m.received.size() == 200; }, 30s));
+  m.loop.run_for(2s);
+  ASSERT_EQ(m.received.size(), 200u);  // nothing taken for a duplicate, nothing repeated
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(m.received[i], i);
 }
 
 TEST(TransportManager, Errors) {

@@ -117,11 +117,15 @@ class TransportManager {
     Instant last_switch{};
     bool ever_switched = false;
     // Sending side.
+    std::uint64_t stream = 0;  // random id of our stream to this peer
     std::uint64_t next_seq = 1;
     std::uint64_t sent_upto = 0;  // highest seq transmitted on the active link
     std::map<std::uint64_t, Pending> unacked;
     Instant last_ack_progress{};
     // Receiving side.
+    std::uint64_t recv_stream = 0;
+    bool recv_started = false;
+    std::vector<std::uint64_t> retired_streams;  // the peer's earlier streams (late frames)
     std::uint64_t recv_next = 1;
     std::map<std::uint64_t, Pending> reorder;
     std::size_t unacked_received = 0;
