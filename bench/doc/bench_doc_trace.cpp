@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -24,9 +25,17 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using peat::bench::Edit;
 
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
+// Wall and process CPU time of one phase: wall time alone misleads when other jobs share the
+// cores, CPU time alone hides waiting.
+struct Phase {
+  Clock::time_point t0 = Clock::now();
+  std::clock_t c0 = std::clock();
+  double wall_ms = 0, cpu_ms = 0;
+  void stop() {
+    wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    cpu_ms = 1000.0 * static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
+  }
+};
 
 long vm_hwm_kb() {
   std::ifstream in("/proc/self/status");
@@ -76,7 +85,7 @@ int run_cpp(const std::string& trace_path, bool one_change_per_edit) {
   }
   doc.commit(opts);
 
-  auto t0 = Clock::now();
+  Phase apply;
   char ch[2] = {0, 0};
   for (const auto& e : trace) {
     ch[0] = e.ch;
@@ -89,25 +98,31 @@ int run_cpp(const std::string& trace_path, bool one_change_per_edit) {
     if (one_change_per_edit) doc.commit(opts);
   }
   doc.commit(opts);
-  const double apply_ms = ms_since(t0);
+  apply.stop();
   const bool apply_ok = doc.text(*text) == expected;
 
-  t0 = Clock::now();
+  Phase save;
   const peat::Bytes saved = doc.save();
-  const double save_ms = ms_since(t0);
+  save.stop();
 
-  t0 = Clock::now();
+  Phase load;
   auto loaded = peat::doc::Document::load(saved, peat::Bytes(16, 0x43));
-  const double load_ms = ms_since(t0);
+  load.stop();
   if (!loaded) {
     std::cerr << "load failed: " << loaded.error().to_string() << "\n";
     return 1;
   }
   const bool load_ok = loaded->text(*text) == expected;
 
-  nlohmann::json j = {{"apply_ms", apply_ms},     {"save_ms", save_ms},
-                      {"load_ms", load_ms},       {"size", saved.size()},
-                      {"hwm_kb", vm_hwm_kb()},    {"changes", loaded->changes_info().size()},
+  nlohmann::json j = {{"apply_ms", apply.wall_ms},
+                      {"apply_cpu_ms", apply.cpu_ms},
+                      {"save_ms", save.wall_ms},
+                      {"save_cpu_ms", save.cpu_ms},
+                      {"load_ms", load.wall_ms},
+                      {"load_cpu_ms", load.cpu_ms},
+                      {"size", saved.size()},
+                      {"hwm_kb", vm_hwm_kb()},
+                      {"changes", loaded->changes_info().size()},
                       {"ok", apply_ok && load_ok}};
   std::cout << j.dump() << std::endl;
   return 0;
@@ -142,10 +157,11 @@ std::string self_exe() {
 }
 
 void row(const char* name, const nlohmann::json& j) {
-  std::printf("%-34s %10.1f %9.1f %9.1f %10llu %9.1f %6s\n", name, j["apply_ms"].get<double>(),
-              j["save_ms"].get<double>(), j["load_ms"].get<double>(),
-              static_cast<unsigned long long>(j["size"].get<std::uint64_t>()),
-              j["hwm_kb"].get<double>() / 1024.0, j["ok"].get<bool>() ? "yes" : "NO");
+  auto v = [&](const char* k) { return j[k].get<double>(); };
+  std::printf("%-33s %8.0f/%-7.0f %6.0f/%-6.0f %6.0f/%-6.0f %9llu %8.1f %5s\n", name, v("apply_ms"),
+              v("apply_cpu_ms"), v("save_ms"), v("save_cpu_ms"), v("load_ms"), v("load_cpu_ms"),
+              static_cast<unsigned long long>(j["size"].get<std::uint64_t>()), v("hwm_kb") / 1024.0,
+              j["ok"].get<bool>() ? "yes" : "NO");
 }
 
 }  // namespace
@@ -195,8 +211,8 @@ int main(int argc, char** argv) {
   }
   std::remove(path.c_str());
 
-  std::printf("%-34s %10s %9s %9s %10s %9s %6s\n", "engine", "apply ms", "save ms", "load ms",
-              "size B", "peak MB", "same");
+  std::printf("%-33s %16s %13s %13s %9s %8s %5s\n", "engine", "apply wall/cpu ms", "save w/c ms",
+              "load w/c ms", "size B", "peak MB", "same");
   if (results.count("cpp")) row("C++ peat::doc (one change)", results["cpp"]);
   if (results.count("cpp-many")) row("C++ peat::doc (change per edit)", results["cpp-many"]);
   if (results.count("js")) row("npm @automerge/automerge 3.5.0", results["js"]);
@@ -205,9 +221,10 @@ int main(int argc, char** argv) {
     const auto& j = results["js"];
     auto ratio = [&](const char* k) { return c[k].get<double>() / j[k].get<double>(); };
     std::printf(
-        "\nC++/JS ratios (one change): apply %.3f, save %.3f, load %.3f, size %.3f, "
-        "peak RSS %.3f\n",
-        ratio("apply_ms"), ratio("save_ms"), ratio("load_ms"), ratio("size"), ratio("hwm_kb"));
+        "\nC++/JS ratios, one change (wall, cpu): apply %.3f, %.3f; save %.3f, %.3f; "
+        "load %.3f, %.3f; size %.3f; peak RSS %.3f\n",
+        ratio("apply_ms"), ratio("apply_cpu_ms"), ratio("save_ms"), ratio("save_cpu_ms"),
+        ratio("load_ms"), ratio("load_cpu_ms"), ratio("size"), ratio("hwm_kb"));
   }
   const bool all_ok = results.count("cpp") && (!many || results.count("cpp-many")) &&
                       (!node || results.count("js"));

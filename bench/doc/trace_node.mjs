@@ -22,29 +22,36 @@ const edits = bytes.length / 6;
 let doc = A.change(A.init({ actor: "42".repeat(16) }), { time: 0 }, (d) => {
   d.text = "";
 });
-let t0 = performance.now();
-doc = A.change(doc, { time: 0 }, (d) => {
+// Wall and process CPU milliseconds of one phase.
+function phase(fn) {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const value = fn();
+  const c = process.cpuUsage(c0);
+  return { value, wall: performance.now() - t0, cpu: (c.user + c.system) / 1000 };
+}
+
+const apply = phase(() => A.change(doc, { time: 0 }, (d) => {
   for (let i = 0; i < edits; i++) {
     const o = i * 6;
     const pos = bytes.readUInt32LE(o);
     if (bytes[o + 4]) A.splice(d, ["text"], pos, 1);
     else A.splice(d, ["text"], pos, 0, String.fromCharCode(bytes[o + 5]));
   }
-});
-const applyMs = performance.now() - t0;
-
-t0 = performance.now();
-const saved = A.save(doc);
-const saveMs = performance.now() - t0;
-
-t0 = performance.now();
-const loaded = A.load(saved);
-const loadMs = performance.now() - t0;
+}));
+doc = apply.value;
+const save = phase(() => A.save(doc));
+const saved = save.value;
+const load = phase(() => A.load(saved));
+const loaded = load.value;
 
 console.log(JSON.stringify({
-  apply_ms: applyMs,
-  save_ms: saveMs,
-  load_ms: loadMs,
+  apply_ms: apply.wall,
+  apply_cpu_ms: apply.cpu,
+  save_ms: save.wall,
+  save_cpu_ms: save.cpu,
+  load_ms: load.wall,
+  load_cpu_ms: load.cpu,
   size: saved.length,
   hwm_kb: hwmKb(),
   changes: A.getAllChanges(loaded).length,
