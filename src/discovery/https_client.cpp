@@ -120,10 +120,17 @@ Result<Response> https_get(const GetRequest& req) {
 
   std::string raw;
   char buf[16384];
+  // GNUTLS_E_AGAIN comes both from post-handshake messages (TLS 1.3 session tickets) and from
+  // SO_RCVTIMEO expiring: retry until the overall deadline.
+  const auto deadline = std::chrono::steady_clock::now() + req.timeout;
   for (;;) {
     const auto n = gnutls_record_recv(session, buf, sizeof buf);
     if (n == 0) break;
     if (n == GNUTLS_E_INTERRUPTED) continue;
+    if (n == GNUTLS_E_AGAIN) {
+      if (std::chrono::steady_clock::now() < deadline) continue;
+      return fail("receive: timed out");
+    }
     if (n == GNUTLS_E_PREMATURE_TERMINATION) break;  // closed without close_notify
     if (n < 0) return fail(std::string("receive: ") + gnutls_strerror(static_cast<int>(n)));
     raw.append(buf, static_cast<std::size_t>(n));

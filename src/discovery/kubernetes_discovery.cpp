@@ -239,7 +239,7 @@ KubernetesDiscovery::KubernetesDiscovery(KubernetesDiscoveryConfig config,
     : config_(std::move(config)),
       api_(std::move(api)),
       clock_(clock),
-      namespace_(resolve_namespace(config_)) {}
+      namespace_(resolve_namespace(config_, config_.service_account_dir)) {}
 
 KubernetesDiscovery::~KubernetesDiscovery() {
   (void)stop();
@@ -251,7 +251,7 @@ Status KubernetesDiscovery::start() {
     if (running_) return {};
   }
   if (!api_) {
-    auto server = in_cluster_config();
+    auto server = in_cluster_config(config_.service_account_dir);
     if (!server) return server.error();
     api_ = make_https_api(std::move(*server));
   }

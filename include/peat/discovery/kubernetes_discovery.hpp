@@ -39,6 +39,8 @@ struct KubernetesDiscoveryConfig {
   std::string annotation_prefix = "peat.";
   Duration poll_interval = std::chrono::seconds(30);
   std::string port_name = "iroh-quic";
+  // Where the in-cluster token, ca.crt and namespace files are (tests point it elsewhere).
+  std::filesystem::path service_account_dir = kServiceAccountDir;
 };
 
 // Where and how to reach the API server.
