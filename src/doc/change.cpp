@@ -209,34 +209,103 @@ Result<ScalarValue> decode_value(std::uint64_t meta, enc::Reader& raw) {
 
 }  // namespace col
 
-Bytes encode_change_body(const Change& change, const std::vector<ActorId>& table,
-                         std::uint32_t author) {
-  // Map table indexes to change indexes: author 0, others sorted by bytes.
+namespace col {
+
+void OpColumns::add(const OpView& op) {
+  ++rows_;
+  if (op.obj.ctr == 0) {
+    obj_actor_.append_null();
+    obj_ctr_.append_null();
+  } else {
+    obj_actor_.append(op.obj.actor);
+    obj_ctr_.append(op.obj.ctr);
+  }
+  if (op.key_is_str) {
+    key_actor_.append_null();
+    key_ctr_.append_null();
+    key_str_.append(std::string(op.key_str));
+  } else {
+    if (op.key_elem.ctr == 0) {
+      key_actor_.append_null();
+    } else {
+      key_actor_.append(op.key_elem.actor);
+    }
+    key_ctr_.append(static_cast<std::int64_t>(op.key_elem.ctr));
+    key_str_.append_null();
+  }
+  if (document_) {
+    id_actor_.append(op.id.actor);
+    id_ctr_.append(static_cast<std::int64_t>(op.id.ctr));
+  }
+  insert_.append(op.insert);
+  action_.append(op.action);
+  static const ScalarValue kNull = Null{};
+  encode_value(op.value ? *op.value : kNull, meta_, raw_);
+  ref_group_.append(op.refs.size());
+  for (const auto& r : op.refs) {
+    ref_actor_.append(r.actor);
+    ref_ctr_.append(static_cast<std::int64_t>(r.ctr));
+  }
+  expand_.append(op.expand);
+  any_expand_ |= op.expand;
+  if (op.mark_name) {
+    mark_name_.append(*op.mark_name);
+  } else {
+    mark_name_.append_null();
+  }
+}
+
+ColumnSet OpColumns::finish() {
+  ColumnSet cs;
+  if (rows_ == 0) return cs;
+  cs.add(kObjActor, obj_actor_.finish());
+  cs.add(kObjCtr, obj_ctr_.finish());
+  cs.add(kKeyActor, key_actor_.finish());
+  cs.add(kKeyCtr, key_ctr_.finish());
+  cs.add(kKeyStr, key_str_.finish());
+  if (document_) {
+    cs.add(33, id_actor_.finish());
+    cs.add(35, id_ctr_.finish());
+  }
+  cs.add(kInsert, insert_.finish());
+  cs.add(kAction, action_.finish());
+  cs.add(kValMeta, meta_.finish());
+  cs.add(kValRaw, std::move(raw_));
+  cs.add(document_ ? 128 : kPredGroup, ref_group_.finish());
+  cs.add(document_ ? 129 : kPredActor, ref_actor_.finish());
+  cs.add(document_ ? 131 : kPredCtr, ref_ctr_.finish());
+  if (any_expand_) cs.add(kExpand, expand_.finish());
+  cs.add(kMarkName, mark_name_.finish());
+  return cs;
+}
+
+}  // namespace col
+
+Bytes encode_change_body(const Change& change, std::size_t n, const OpSource& source,
+                         const std::vector<ActorId>& table, std::uint32_t author) {
+  // Pass 1: the other actors referenced, sorted by bytes; author is 0.
   std::vector<std::uint32_t> others;
+  OpView view;
+  std::vector<OpRef> scratch;
   auto note = [&](const OpRef& r) {
     if (r.ctr != 0 && r.actor != author) others.push_back(r.actor);
   };
-  for (const auto& op : change.ops) {
-    note(op.obj);
-    if (!op.key_is_str) note(op.key_elem);
-    for (const auto& p : op.pred) note(p);
+  for (std::size_t i = 0; i < n; ++i) {
+    view = OpView{};
+    source(i, view, scratch);
+    note(view.obj);
+    if (!view.key_is_str) note(view.key_elem);
+    for (const auto& p : view.refs) note(p);
   }
   std::sort(others.begin(), others.end());
   others.erase(std::unique(others.begin(), others.end()), others.end());
   std::sort(others.begin(), others.end(),
             [&](std::uint32_t a, std::uint32_t b) { return actor_less(table[a], table[b]); });
-  auto local = [&](std::uint32_t idx) -> std::uint64_t {
-    if (idx == author) return 0;
-    auto it = std::find(others.begin(), others.end(), idx);
-    return static_cast<std::uint64_t>(it - others.begin()) + 1;
-  };
-  // Small tables: a direct lookup vector keyed by table index.
-  std::vector<std::uint64_t> remap(table.size(), 0);
-  for (std::uint32_t i = 0; i < table.size(); ++i) {
-    if (i == author || std::find(others.begin(), others.end(), i) != others.end()) {
-      remap[i] = local(i);
-    }
+  std::vector<std::uint32_t> remap(table.size(), 0);
+  for (std::size_t i = 0; i < others.size(); ++i) {
+    remap[others[i]] = static_cast<std::uint32_t>(i + 1);
   }
+  remap[author] = 0;
 
   Bytes body;
   std::vector<ChangeHash> deps = change.deps;
@@ -261,79 +330,49 @@ Bytes encode_change_body(const Change& change, const std::vector<ActorId>& table
     body.insert(body.end(), table[idx].begin(), table[idx].end());
   }
 
-  enc::RleEncoder<std::uint64_t> obj_actor, obj_ctr, key_actor, action, meta, pred_group,
-      pred_actor;
-  enc::DeltaEncoder key_ctr, pred_ctr;
-  enc::RleEncoder<std::string> key_str, mark_name;
-  enc::BoolEncoder insert, expand;
-  Bytes raw;
-  bool any_expand = false;
+  // Pass 2: the columns, with preds in Lamport order.
+  col::OpColumns cols(false);
   std::vector<OpRef> preds;
-  for (const auto& op : change.ops) {
-    if (op.obj.ctr == 0) {
-      obj_actor.append_null();
-      obj_ctr.append_null();
-    } else {
-      obj_actor.append(remap[op.obj.actor]);
-      obj_ctr.append(op.obj.ctr);
-    }
-    if (op.key_is_str) {
-      key_actor.append_null();
-      key_ctr.append_null();
-      key_str.append(op.key_str);
-    } else {
-      if (op.key_elem.ctr == 0) {
-        key_actor.append_null();
-      } else {
-        key_actor.append(remap[op.key_elem.actor]);
-      }
-      key_ctr.append(static_cast<std::int64_t>(op.key_elem.ctr));
-      key_str.append_null();
-    }
-    insert.append(op.insert);
-    action.append(op.action);
-    col::encode_value(op.value, meta, raw);
-    preds = op.pred;
+  for (std::size_t i = 0; i < n; ++i) {
+    view = OpView{};
+    source(i, view, scratch);
+    preds.assign(view.refs.begin(), view.refs.end());
     std::sort(preds.begin(), preds.end(), [&](const OpRef& a, const OpRef& b) {
       if (a.ctr != b.ctr) return a.ctr < b.ctr;
       return actor_less(table[a.actor], table[b.actor]);
     });
-    pred_group.append(preds.size());
-    for (const auto& p : preds) {
-      pred_actor.append(remap[p.actor]);
-      pred_ctr.append(static_cast<std::int64_t>(p.ctr));
-    }
-    expand.append(op.expand);
-    any_expand |= op.expand;
-    if (op.mark_name) {
-      mark_name.append(*op.mark_name);
-    } else {
-      mark_name.append_null();
-    }
-  }
-  col::ColumnSet cs;
-  if (!change.ops.empty()) {
-    cs.add(kObjActor, obj_actor.finish());
-    cs.add(kObjCtr, obj_ctr.finish());
-    cs.add(kKeyActor, key_actor.finish());
-    cs.add(kKeyCtr, key_ctr.finish());
-    cs.add(kKeyStr, key_str.finish());
-    cs.add(kInsert, insert.finish());
-    cs.add(kAction, action.finish());
-    cs.add(kValMeta, meta.finish());
-    cs.add(kValRaw, std::move(raw));
-    cs.add(kPredGroup, pred_group.finish());
-    cs.add(kPredActor, pred_actor.finish());
-    cs.add(kPredCtr, pred_ctr.finish());
-    if (any_expand) cs.add(kExpand, expand.finish());
-    cs.add(kMarkName, mark_name.finish());
+    for (auto& p : preds) p.actor = remap[p.actor];
+    if (view.obj.ctr) view.obj.actor = remap[view.obj.actor];
+    if (!view.key_is_str && view.key_elem.ctr) view.key_elem.actor = remap[view.key_elem.actor];
+    view.refs = preds;
+    cols.add(view);
   }
   Bytes meta_bytes, data_bytes;
-  cs.write(meta_bytes, data_bytes, false);
+  cols.finish().write(meta_bytes, data_bytes, false);
   body.insert(body.end(), meta_bytes.begin(), meta_bytes.end());
   body.insert(body.end(), data_bytes.begin(), data_bytes.end());
   body.insert(body.end(), change.extra.begin(), change.extra.end());
   return body;
+}
+
+Bytes encode_change_body(const Change& change, const std::vector<ActorId>& table,
+                         std::uint32_t author) {
+  return encode_change_body(
+      change, change.ops.size(),
+      [&](std::size_t i, OpView& v, std::vector<OpRef>&) {
+        const ChangeOp& op = change.ops[i];
+        v.obj = op.obj;
+        v.key_is_str = op.key_is_str;
+        v.key_str = op.key_str;
+        v.key_elem = op.key_elem;
+        v.insert = op.insert;
+        v.action = op.action;
+        v.value = &op.value;
+        v.refs = op.pred;
+        v.expand = op.expand;
+        v.mark_name = op.mark_name ? &*op.mark_name : nullptr;
+      },
+      table, author);
 }
 
 namespace {

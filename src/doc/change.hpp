@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -63,6 +65,27 @@ struct Change {
   std::uint64_t max_op() const { return start_op + ops.size() - 1; }
 };
 
+// A borrowed view of one op, for the column encoders.
+struct OpView {
+  OpRef obj;
+  bool key_is_str = false;
+  std::string_view key_str;
+  OpRef key_elem;
+  OpRef id;  // documents only
+  bool insert = false;
+  std::uint8_t action = kActSet;
+  const ScalarValue* value = nullptr;  // null: Null
+  std::span<const OpRef> refs;         // pred (changes) or succ (documents)
+  bool expand = false;
+  const std::string* mark_name = nullptr;
+};
+// Fills `view` for op i; `scratch` may hold the refs the view points to.
+using OpSource = std::function<void(std::size_t i, OpView& view, std::vector<OpRef>& scratch)>;
+
+// Canonical change body from the header fields of `change` (its ops are ignored) and `n` ops
+// produced by `source`, whose actor fields index `table`.
+Bytes encode_change_body(const Change& change, std::size_t n, const OpSource& source,
+                         const std::vector<ActorId>& table, std::uint32_t author);
 // Canonical change body. `table` names the actors that the ops' indexes refer to and `author`
 // is the author's index in it; the encoder derives the sorted "other actors" list itself.
 Bytes encode_change_body(const Change& change, const std::vector<ActorId>& table,
@@ -97,6 +120,26 @@ struct ColumnMeta {
 Result<std::vector<ColumnMeta>> read_column_meta(enc::Reader& r, bool allow_deflate);
 Result<ParsedColumns> read_column_data(enc::Reader& r, const std::vector<ColumnMeta>& meta,
                                        const std::vector<std::uint32_t>& known);
+
+// The op columns shared by change chunks (pred columns) and document chunks (id and succ
+// columns), with Automerge's omission rules. Actor fields must already be final indexes.
+class OpColumns {
+ public:
+  explicit OpColumns(bool document) : document_(document) {}
+  void add(const OpView& op);
+  ColumnSet finish();
+
+ private:
+  bool document_;
+  std::size_t rows_ = 0;
+  bool any_expand_ = false;
+  enc::RleEncoder<std::uint64_t> obj_actor_, obj_ctr_, key_actor_, id_actor_, action_, meta_,
+      ref_group_, ref_actor_;
+  enc::DeltaEncoder key_ctr_, id_ctr_, ref_ctr_;
+  enc::RleEncoder<std::string> key_str_, mark_name_;
+  enc::BoolEncoder insert_, expand_;
+  Bytes raw_;
+};
 
 void encode_value(const ScalarValue& v, enc::RleEncoder<std::uint64_t>& meta, Bytes& raw);
 Result<ScalarValue> decode_value(std::uint64_t meta, enc::Reader& raw);

@@ -68,10 +68,11 @@ Result<std::vector<RawChunk>> split_chunks(ByteView data) {
   return out;
 }
 
-Bytes deflate_raw(ByteView data) {
+namespace {
+Bytes deflate_with(ByteView data, int level, int strategy) {
   z_stream zs{};
-  deflateInit2(&zs, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
-  Bytes out(deflateBound(&zs, data.size()) + 16);
+  deflateInit2(&zs, level, Z_DEFLATED, -15, 9, strategy);
+  Bytes out(deflateBound(&zs, static_cast<uLong>(data.size())) + 16);
   zs.next_in = const_cast<Bytef*>(data.data());
   zs.avail_in = static_cast<uInt>(data.size());
   zs.next_out = out.data();
@@ -80,6 +81,15 @@ Bytes deflate_raw(ByteView data) {
   out.resize(zs.total_out);
   deflateEnd(&zs);
   return out;
+}
+}  // namespace
+
+Bytes deflate_raw(ByteView data) {
+  // Columns of near-random bytes (typed characters) compress better with Huffman coding
+  // alone; keep whichever stream is smaller. Any valid raw DEFLATE stream is accepted.
+  Bytes normal = deflate_with(data, 6, Z_DEFAULT_STRATEGY);
+  Bytes huffman = deflate_with(data, 6, Z_HUFFMAN_ONLY);
+  return huffman.size() < normal.size() ? huffman : normal;
 }
 
 Result<Bytes> inflate_raw(ByteView data, std::size_t max_out) {

@@ -33,16 +33,8 @@ bool lamport_less(const OpRef& a, const OpRef& b) {
 }
 }  // namespace
 
-Bytes encode_document_body(const DocChunk& doc, bool compress) {
-  Bytes body;
-  enc::put_uleb(body, doc.actors.size());
-  for (const auto& a : doc.actors) {
-    enc::put_uleb(body, a.size());
-    body.insert(body.end(), a.begin(), a.end());
-  }
-  enc::put_uleb(body, doc.heads.size());
-  for (const auto& h : doc.heads) body.insert(body.end(), h.begin(), h.end());
-
+namespace {
+col::ColumnSet change_columns(const DocChunk& doc) {
   // Change table.
   enc::RleEncoder<std::uint64_t> ch_actor, deps_group, extra_meta;
   enc::DeltaEncoder ch_seq, ch_max, ch_time, deps_idx;
@@ -72,73 +64,41 @@ Bytes encode_document_body(const DocChunk& doc, bool compress) {
   chs.add(kChDepsIdx, deps_idx.finish());
   chs.add(kChExtraMeta, extra_meta.finish());
   chs.add(kChExtraRaw, std::move(extra_raw));
+  return chs;
+}
+}  // namespace
 
+Bytes encode_document_body(const DocChunk& doc, bool compress) {
   // Op table.
-  enc::RleEncoder<std::uint64_t> obj_actor, obj_ctr, key_actor, id_actor, action, meta, succ_group,
-      succ_actor;
-  enc::DeltaEncoder key_ctr, id_ctr, succ_ctr;
-  enc::RleEncoder<std::string> key_str, mark_name;
-  enc::BoolEncoder insert, expand;
-  Bytes raw;
-  bool any_expand = false;
+  col::OpColumns opcols(true);
   for (const auto& op : doc.ops) {
-    if (op.obj.ctr == 0) {
-      obj_actor.append_null();
-      obj_ctr.append_null();
-    } else {
-      obj_actor.append(op.obj.actor);
-      obj_ctr.append(op.obj.ctr);
-    }
-    if (op.key_is_str) {
-      key_actor.append_null();
-      key_ctr.append_null();
-      key_str.append(op.key_str);
-    } else {
-      if (op.key_elem.ctr == 0) {
-        key_actor.append_null();
-      } else {
-        key_actor.append(op.key_elem.actor);
-      }
-      key_ctr.append(static_cast<std::int64_t>(op.key_elem.ctr));
-      key_str.append_null();
-    }
-    id_actor.append(op.id.actor);
-    id_ctr.append(static_cast<std::int64_t>(op.id.ctr));
-    insert.append(op.insert);
-    action.append(op.action);
-    col::encode_value(op.value, meta, raw);
-    succ_group.append(op.succ.size());
-    for (const auto& s : op.succ) {
-      succ_actor.append(s.actor);
-      succ_ctr.append(static_cast<std::int64_t>(s.ctr));
-    }
-    expand.append(op.expand);
-    any_expand |= op.expand;
-    if (op.mark_name) {
-      mark_name.append(*op.mark_name);
-    } else {
-      mark_name.append_null();
-    }
+    OpView v;
+    v.obj = op.obj;
+    v.key_is_str = op.key_is_str;
+    v.key_str = op.key_str;
+    v.key_elem = op.key_elem;
+    v.id = op.id;
+    v.insert = op.insert;
+    v.action = op.action;
+    v.value = &op.value;
+    v.refs = op.succ;
+    v.expand = op.expand;
+    v.mark_name = op.mark_name ? &*op.mark_name : nullptr;
+    opcols.add(v);
   }
-  col::ColumnSet ops;
-  if (!doc.ops.empty()) {
-    ops.add(kObjActor, obj_actor.finish());
-    ops.add(kObjCtr, obj_ctr.finish());
-    ops.add(kKeyActor, key_actor.finish());
-    ops.add(kKeyCtr, key_ctr.finish());
-    ops.add(kKeyStr, key_str.finish());
-    ops.add(kIdActor, id_actor.finish());
-    ops.add(kIdCtr, id_ctr.finish());
-    ops.add(kInsert, insert.finish());
-    ops.add(kAction, action.finish());
-    ops.add(kValMeta, meta.finish());
-    ops.add(kValRaw, std::move(raw));
-    ops.add(kSuccGroup, succ_group.finish());
-    ops.add(kSuccActor, succ_actor.finish());
-    ops.add(kSuccCtr, succ_ctr.finish());
-    if (any_expand) ops.add(kExpand, expand.finish());
-    ops.add(kMarkName, mark_name.finish());
+  return encode_document_body(doc, opcols.finish(), compress);
+}
+
+Bytes encode_document_body(const DocChunk& doc, const col::ColumnSet& ops, bool compress) {
+  Bytes body;
+  enc::put_uleb(body, doc.actors.size());
+  for (const auto& a : doc.actors) {
+    enc::put_uleb(body, a.size());
+    body.insert(body.end(), a.begin(), a.end());
   }
+  enc::put_uleb(body, doc.heads.size());
+  for (const auto& h : doc.heads) body.insert(body.end(), h.begin(), h.end());
+  col::ColumnSet chs = change_columns(doc);
   Bytes ch_meta, ch_data, op_meta, op_data;
   chs.write(ch_meta, ch_data, compress);
   ops.write(op_meta, op_data, compress);
@@ -157,11 +117,6 @@ Status check_len(const std::vector<T>& v, std::size_t n, const char* name) {
     return make_error("MALFORMED", std::string("column ") + name + " has the wrong length");
   }
   return {};
-}
-
-template <typename T>
-Result<T> unwrap_all(T&& v) {
-  return std::forward<T>(v);
 }
 }  // namespace
 

@@ -50,6 +50,8 @@ struct DocChunk {
 
 // The document chunk body; `compress` deflates columns of 256 bytes or more.
 Bytes encode_document_body(const DocChunk& doc, bool compress);
+// The same with op columns already encoded (doc.ops is ignored), for streaming writers.
+Bytes encode_document_body(const DocChunk& doc, const col::ColumnSet& ops, bool compress);
 Result<DocChunk> decode_document_body(ByteView body);
 
 struct RebuiltChange {

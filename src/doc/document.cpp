@@ -136,7 +136,10 @@ struct Document::Impl {
   std::uint64_t tx_start = 0;
   std::uint64_t tx_seq = 0;
   std::vector<ChangeHash> tx_deps;
-  std::vector<ChangeOp> tx_ops;
+  std::uint32_t tx_first = 0;  // index of the first pending op in the op set
+  std::size_t tx_count = 0;
+  std::vector<OpRef> tx_preds;             // preds of the pending ops, concatenated
+  std::vector<std::uint32_t> tx_pred_end;  // end offset in tx_preds per op
 
   // ---- transactions --------------------------------------------------------------------------
   void ensure_tx() {
@@ -146,36 +149,59 @@ struct Document::Impl {
     tx_start = st->ops.max_op() + 1;
     tx_deps.assign(st->heads.begin(), st->heads.end());
     st->ops.begin_range(tx_actor, tx_start);
+    tx_first = static_cast<std::uint32_t>(st->ops.op_count());
+    tx_count = 0;
+    tx_preds.clear();
+    tx_pred_end.clear();
     tx_open = true;
   }
 
-  Status local_op(ChangeOp op) {
+  Status local_op(const ChangeOp& op) {
     ensure_tx();
-    PEAT_TRY_STATUS(st->ops.apply_op(op, tx_start + tx_ops.size(), tx_actor));
-    tx_ops.push_back(std::move(op));
+    PEAT_TRY_STATUS(st->ops.apply_op(op, tx_start + tx_count, tx_actor));
+    ++tx_count;
+    tx_preds.insert(tx_preds.end(), op.pred.begin(), op.pred.end());
+    tx_pred_end.push_back(static_cast<std::uint32_t>(tx_preds.size()));
     return {};
+  }
+
+  void clear_tx() {
+    tx_open = false;
+    tx_count = 0;
+    tx_preds.clear();
+    tx_pred_end.clear();
   }
 
   std::optional<ChangeHash> commit(const CommitOptions& o) {
     if (!tx_open) return std::nullopt;
-    tx_open = false;
-    if (tx_ops.empty()) return std::nullopt;
+    if (tx_count == 0) {
+      clear_tx();
+      return std::nullopt;
+    }
     Change c;
     c.deps = tx_deps;
     c.seq = tx_seq;
     c.start_op = tx_start;
     c.time = o.time;
     if (o.message && !o.message->empty()) c.message = o.message;
-    c.ops = std::move(tx_ops);
-    tx_ops.clear();
-    Bytes body = encode_change_body(c, st->ops.actors(), tx_actor);
+    const OpSet& ops = st->ops;
+    Bytes body = encode_change_body(
+        c, tx_count,
+        [&](std::size_t i, OpView& v, std::vector<OpRef>&) {
+          ops.view_for_change(tx_first + static_cast<std::uint32_t>(i), v);
+          std::uint32_t b = i == 0 ? 0 : tx_pred_end[i - 1];
+          v.refs = std::span<const OpRef>(tx_preds.data() + b, tx_pred_end[i] - b);
+        },
+        ops.actors(), tx_actor);
+    std::size_t n_ops = tx_count;
+    clear_tx();
     ChangeRec rec;
     rec.hash = chunk::chunk_hash(chunk::ChunkType::kChange, body);
     rec.chunk = chunk::write_chunk(chunk::ChunkType::kChange, body);
     rec.actor = tx_actor;
     rec.seq = c.seq;
     rec.start_op = c.start_op;
-    rec.max_op = c.max_op();
+    rec.max_op = c.start_op + n_ops - 1;
     rec.time = c.time;
     rec.message = c.message;
     ChangeHash h = rec.hash;
@@ -447,7 +473,7 @@ struct Document::Impl {
     return e->first;
   }
 
-  ObjId new_obj_id() const { return ObjId{tx_start + tx_ops.size() - 1, actor}; }
+  ObjId new_obj_id() const { return ObjId{tx_start + tx_count - 1, actor}; }
 
   // ---- document chunk ------------------------------------------------------------------------
   Bytes save_doc(bool compress) {
@@ -477,10 +503,11 @@ struct Document::Impl {
       dc.extra = c.extra;
       d.changes.push_back(std::move(dc));
     }
-    d.ops = st->ops.export_ops(remap);
     d.heads.assign(st->heads.begin(), st->heads.end());
     for (const auto& h : d.heads) d.heads_index.push_back(st->by_hash.at(h));
-    Bytes out = chunk::write_chunk(chunk::ChunkType::kDocument, encode_document_body(d, compress));
+    Bytes out =
+        chunk::write_chunk(chunk::ChunkType::kDocument,
+                           encode_document_body(d, st->ops.encode_doc_ops(remap), compress));
     for (const auto& q : queue) out.insert(out.end(), q.chunk.begin(), q.chunk.end());
     saved_upto = st->changes.size();
     return out;
@@ -660,7 +687,7 @@ Status Document::put(const ObjId& obj, const Prop& prop, ScalarValue value) {
   PEAT_TRY_STATUS(Impl::check_value(value));
   auto op = impl_->prop_op(obj, prop, kActSet, std::move(value), false);
   if (!op) return op.error();
-  return impl_->local_op(std::move(*op));
+  return impl_->local_op(*op);
 }
 
 Result<ObjId> Document::put_object(const ObjId& obj, const Prop& prop, ObjType type) {
@@ -670,7 +697,7 @@ Result<ObjId> Document::put_object(const ObjId& obj, const Prop& prop, ObjType t
                                                  : kActMakeTable;
   auto op = impl_->prop_op(obj, prop, action, Null{}, false);
   if (!op) return op.error();
-  PEAT_TRY_STATUS(impl_->local_op(std::move(*op)));
+  PEAT_TRY_STATUS(impl_->local_op(*op));
   return impl_->new_obj_id();
 }
 
@@ -678,7 +705,7 @@ Status Document::insert(const ObjId& list, std::size_t index, ScalarValue value)
   PEAT_TRY_STATUS(Impl::check_value(value));
   auto op = impl_->insert_op(list, index, kActSet, std::move(value));
   if (!op) return op.error();
-  return impl_->local_op(std::move(*op));
+  return impl_->local_op(*op);
 }
 
 Result<ObjId> Document::insert_object(const ObjId& list, std::size_t index, ObjType type) {
@@ -688,7 +715,7 @@ Result<ObjId> Document::insert_object(const ObjId& list, std::size_t index, ObjT
                                                  : kActMakeTable;
   auto op = impl_->insert_op(list, index, action, Null{});
   if (!op) return op.error();
-  PEAT_TRY_STATUS(impl_->local_op(std::move(*op)));
+  PEAT_TRY_STATUS(impl_->local_op(*op));
   return impl_->new_obj_id();
 }
 
@@ -696,14 +723,14 @@ Status Document::remove(const ObjId& obj, const Prop& prop) {
   auto op = impl_->prop_op(obj, prop, kActDel, Null{}, false);
   if (!op) return op.error();
   if (op->pred.empty()) return {};  // nothing visible there: no op, as Automerge does
-  return impl_->local_op(std::move(*op));
+  return impl_->local_op(*op);
 }
 
 Status Document::increment(const ObjId& obj, const Prop& prop, std::int64_t by) {
   auto op = impl_->prop_op(obj, prop, kActInc, ScalarValue{by}, true);
   if (!op) return op.error();
   if (op->pred.empty()) return make_error("NOT_A_COUNTER", "no counter at that key");
-  return impl_->local_op(std::move(*op));
+  return impl_->local_op(*op);
 }
 
 Status Document::splice_text(const ObjId& text, std::size_t pos, std::size_t del,
@@ -740,8 +767,8 @@ Status Document::splice_text(const ObjId& text, std::size_t pos, std::size_t del
     op.insert = true;
     op.action = kActSet;
     op.value = std::string(insert.substr(i, len));
-    PEAT_TRY_STATUS(impl_->local_op(std::move(op)));
-    prev = OpRef{impl_->tx_start + impl_->tx_ops.size() - 1, impl_->tx_actor};
+    PEAT_TRY_STATUS(impl_->local_op(op));
+    prev = OpRef{impl_->tx_start + impl_->tx_count - 1, impl_->tx_actor};
     i += len;
   }
   for (auto e : doomed) {
@@ -750,7 +777,7 @@ Status Document::splice_text(const ObjId& text, std::size_t pos, std::size_t del
     op.key_elem = ops.op_ref(e);
     op.action = kActDel;
     for (auto v : ops.visible_of_elem(e)) op.pred.push_back(ops.op_ref(v));
-    PEAT_TRY_STATUS(impl_->local_op(std::move(op)));
+    PEAT_TRY_STATUS(impl_->local_op(op));
   }
   return {};
 }
@@ -761,14 +788,13 @@ std::optional<ChangeHash> Document::commit(const CommitOptions& options) {
 
 void Document::rollback() {
   if (!impl_->tx_open) return;
-  bool had_ops = !impl_->tx_ops.empty();
-  impl_->tx_open = false;
-  impl_->tx_ops.clear();
+  bool had_ops = impl_->tx_count > 0;
+  impl_->clear_tx();
   if (had_ops) impl_->rebuild(impl_->st->changes.size());
 }
 
 std::size_t Document::pending_ops() const {
-  return impl_->tx_ops.size();
+  return impl_->tx_count;
 }
 
 std::optional<Value> Document::get(const ObjId& obj, const Prop& prop) const {

@@ -400,32 +400,43 @@ std::vector<std::uint32_t> OpSet::visible_elems(std::uint32_t obj) const {
   return out;
 }
 
-std::vector<DocOp> OpSet::export_ops(const std::vector<std::uint32_t>& remap) const {
-  std::vector<DocOp> out;
-  out.reserve(ops_.size());
+void OpSet::view_for_change(std::uint32_t i, OpView& v) const {
+  const IOp& x = ops_[i];
+  const Object& o = objects_[x.obj];
+  v.obj = x.obj == 0 ? OpRef{} : OpRef{o.ctr, o.actor};
+  if (!o.seq) {
+    v.key_is_str = true;
+    v.key_str = keys_[x.key];
+  } else {
+    v.key_elem = x.key == kNone ? OpRef{} : op_ref(x.key);
+  }
+  v.id = op_ref(i);
+  v.insert = x.insert;
+  v.action = x.action;
+  v.value = &x.value;
+  v.expand = x.expand;
+  v.mark_name = x.mark_name == kNone ? nullptr : &keys_[x.mark_name];
+}
+
+col::ColumnSet OpSet::encode_doc_ops(const std::vector<std::uint32_t>& remap) const {
+  col::OpColumns cols(true);
+  std::vector<OpRef> succ;
   auto ref = [&](std::uint32_t i) { return OpRef{ops_[i].ctr, remap[ops_[i].actor]}; };
   auto emit = [&](std::uint32_t i) {
-    const IOp& x = ops_[i];
-    DocOp d;
-    const Object& o = objects_[x.obj];
-    d.obj = x.obj == 0 ? OpRef{} : OpRef{o.ctr, remap[o.actor]};
-    if (o.type == ObjType::kMap || o.type == ObjType::kTable) {
-      d.key_is_str = true;
-      d.key_str = keys_[x.key];
-    } else {
-      d.key_elem = x.key == kNone ? OpRef{} : ref(x.key);
+    OpView v;
+    view_for_change(i, v);
+    if (v.obj.ctr) v.obj.actor = remap[v.obj.actor];
+    if (!v.key_is_str && v.key_elem.ctr) v.key_elem.actor = remap[v.key_elem.actor];
+    v.id.actor = remap[v.id.actor];
+    succ.clear();
+    for (auto s : ops_[i].succ) succ.push_back(ref(s));
+    if (succ.size() > 1) {
+      std::sort(succ.begin(), succ.end(), [](const OpRef& a, const OpRef& b) {
+        return a.ctr != b.ctr ? a.ctr < b.ctr : a.actor < b.actor;
+      });
     }
-    d.id = ref(i);
-    d.insert = x.insert;
-    d.action = x.action;
-    d.value = x.value;
-    for (auto s : x.succ) d.succ.push_back(ref(s));
-    std::sort(d.succ.begin(), d.succ.end(), [](const OpRef& a, const OpRef& b) {
-      return a.ctr != b.ctr ? a.ctr < b.ctr : a.actor < b.actor;
-    });
-    d.expand = x.expand;
-    if (x.mark_name != kNone) d.mark_name = keys_[x.mark_name];
-    out.push_back(std::move(d));
+    v.refs = succ;
+    cols.add(v);
   };
   std::vector<std::uint32_t> order(objects_.size());
   for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -453,7 +464,7 @@ std::vector<DocOp> OpSet::export_ops(const std::vector<std::uint32_t>& remap) co
       }
     }
   }
-  return out;
+  return cols.finish();
 }
 
 }  // namespace peat::doc

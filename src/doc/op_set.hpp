@@ -119,9 +119,12 @@ class OpSet {
   ObjType object_type(std::uint32_t obj) const { return objects_[obj].type; }
   OpRef op_ref(std::uint32_t i) const { return OpRef{ops_[i].ctr, ops_[i].actor}; }
 
-  // Exports the op table in document order; `remap` maps OpSet actor indexes to the sorted
+  // Encodes the op table in document order; `remap` maps OpSet actor indexes to the sorted
   // document table.
-  std::vector<DocOp> export_ops(const std::vector<std::uint32_t>& remap) const;
+  col::ColumnSet encode_doc_ops(const std::vector<std::uint32_t>& remap) const;
+  // Fills a view of op i for a change encoder (actor fields: OpSet indexes); the preds come
+  // from the caller.
+  void view_for_change(std::uint32_t i, OpView& v) const;
 
  private:
   struct Range {
