@@ -344,63 +344,105 @@ Result<std::vector<RebuiltChange>> rebuild_changes(const DocChunk& doc) {
     return *it;
   };
 
-  // Index stored ops by id.
-  std::unordered_map<OpRef, std::size_t, RefHash> index;
-  index.reserve(doc.ops.size());
-  for (std::size_t i = 0; i < doc.ops.size(); ++i) {
-    if (!index.emplace(doc.ops[i].id, i).second) return malformed("duplicate op id");
+  // Stored ops by id: a dense table per actor when counters are compact, else a hash map.
+  std::uint64_t max_ctr = 0;
+  for (const auto& op : doc.ops) max_ctr = std::max(max_ctr, op.id.ctr);
+  for (const auto& c : doc.changes) max_ctr = std::max(max_ctr, c.max_op);
+  const bool dense =
+      (max_ctr + 1) * std::max<std::size_t>(doc.actors.size(), 1) <= 8 * doc.ops.size() + 4096;
+  std::vector<std::vector<std::uint32_t>> dense_index;
+  std::unordered_map<OpRef, std::size_t, RefHash> sparse_index;
+  if (dense) {
+    dense_index.assign(doc.actors.size(), std::vector<std::uint32_t>(max_ctr + 1, 0));
+  } else {
+    sparse_index.reserve(doc.ops.size());
   }
-  // Preds: for stored successors, and synthetic delete ops for the rest.
-  std::vector<std::vector<OpRef>> preds(doc.ops.size());
-  struct Del {
-    const DocOp* target;  // obj/key source
-    bool key_from_id;     // the key is the target's own id (an element's insert op)
-    std::vector<OpRef> pred;
-  };
-  std::unordered_map<OpRef, Del, RefHash> dels;
-  for (const auto& op : doc.ops) {
-    for (const auto& s : op.succ) {
-      auto it = index.find(s);
-      if (it != index.end()) {
-        preds[it->second].push_back(op.id);
-        continue;
-      }
-      auto [dit, fresh] = dels.try_emplace(s, Del{&op, op.insert, {}});
-      if (!fresh) {
-        const DocOp* t = dit->second.target;
-        bool same_key =
-            t->obj == op.obj &&
-            (t->insert ? OpRef(t->id) : t->key_elem) == (op.insert ? OpRef(op.id) : op.key_elem) &&
-            t->key_is_str == op.key_is_str && t->key_str == op.key_str;
-        if (!same_key) return malformed("delete op targets ops under different keys");
-      }
-      dit->second.pred.push_back(op.id);
+  for (std::size_t i = 0; i < doc.ops.size(); ++i) {
+    const OpRef& id = doc.ops[i].id;
+    bool fresh;
+    if (dense) {
+      auto& slot = dense_index[id.actor][id.ctr];
+      fresh = slot == 0;
+      slot = static_cast<std::uint32_t>(i + 1);
+    } else {
+      fresh = sparse_index.emplace(id, i).second;
     }
+    if (!fresh) return malformed("duplicate op id");
   }
-  // Collect (counter, op) per change.
-  struct Slot {
-    std::uint64_t ctr;
-    const DocOp* stored;  // null for a delete
-    const Del* del;
-    OpRef id;
+  auto stored_at = [&](const OpRef& id) -> std::optional<std::size_t> {
+    if (dense) {
+      if (id.ctr > max_ctr) return std::nullopt;
+      auto v = dense_index[id.actor][id.ctr];
+      if (v == 0) return std::nullopt;
+      return v - 1;
+    }
+    auto it = sparse_index.find(id);
+    if (it == sparse_index.end()) return std::nullopt;
+    return it->second;
   };
-  std::vector<std::vector<Slot>> slots(nc);
-  for (std::size_t i = 0; i < doc.ops.size(); ++i) {
-    const auto& op = doc.ops[i];
+
+  // Pass 1: the smallest counter of every change (stored ops and deletes).
+  std::vector<std::uint64_t> min_ctr(nc, UINT64_MAX);
+  std::size_t total_succ = 0;
+  for (const auto& op : doc.ops) {
     auto row = owner(op.id);
     if (!row) return row.error();
-    slots[*row].push_back({op.id.ctr, &op, nullptr, op.id});
+    min_ctr[*row] = std::min(min_ctr[*row], op.id.ctr);
+    total_succ += op.succ.size();
+    for (const auto& s : op.succ) {
+      if (stored_at(s)) continue;
+      auto srow = owner(s);
+      if (!srow) return srow.error();
+      min_ctr[*srow] = std::min(min_ctr[*srow], s.ctr);
+    }
   }
-  for (const auto& [id, del] : dels) {
-    auto row = owner(id);
-    if (!row) return row.error();
-    slots[*row].push_back({id.ctr, nullptr, &del, id});
+  // Slots: one per op counter of each change; a stored op or a delete.
+  struct Slot {
+    const DocOp* stored = nullptr;
+    const DocOp* target = nullptr;  // deletes: the first op they delete (obj/key source)
+    std::vector<OpRef> pred;        // deletes only
+  };
+  std::vector<std::vector<Slot>> slots(nc);
+  std::size_t budget = doc.ops.size() + total_succ;
+  for (std::size_t i = 0; i < nc; ++i) {
+    if (min_ctr[i] == UINT64_MAX) continue;
+    std::uint64_t n = doc.changes[i].max_op - min_ctr[i] + 1;
+    if (n > budget) return malformed("change op counters are not contiguous");
+    budget -= n;
+    slots[i].resize(n);
+  }
+  std::vector<std::vector<OpRef>> preds(doc.ops.size());
+  auto key_of = [](const DocOp& o) { return o.insert ? o.id : o.key_elem; };
+  for (const auto& op : doc.ops) {
+    auto row = owner(op.id);
+    Slot& mine = slots[*row][op.id.ctr - min_ctr[*row]];
+    if (mine.stored || mine.target) return malformed("duplicate op id");
+    mine.stored = &op;
+  }
+  for (const auto& op : doc.ops) {
+    for (const auto& s : op.succ) {
+      if (auto si = stored_at(s)) {
+        preds[*si].push_back(op.id);
+        continue;
+      }
+      auto srow = owner(s);
+      Slot& d = slots[*srow][s.ctr - min_ctr[*srow]];
+      if (d.stored) return malformed("duplicate op id");
+      if (!d.target) {
+        d.target = &op;
+      } else {
+        const DocOp* t = d.target;
+        bool same_key = t->obj == op.obj && t->key_is_str == op.key_is_str &&
+                        (t->key_is_str ? t->key_str == op.key_str : key_of(*t) == key_of(op));
+        if (!same_key) return malformed("delete op targets ops under different keys");
+      }
+      d.pred.push_back(op.id);
+    }
   }
   std::vector<std::uint64_t> prev_max(doc.actors.size(), 0);
   for (std::size_t i = 0; i < nc; ++i) {
     const auto& dc = doc.changes[i];
     auto& s = slots[i];
-    std::sort(s.begin(), s.end(), [](const Slot& a, const Slot& b) { return a.ctr < b.ctr; });
     RebuiltChange& rc = out[i];
     Change& c = rc.change;
     c.actors = doc.actors;
@@ -409,20 +451,12 @@ Result<std::vector<RebuiltChange>> rebuild_changes(const DocChunk& doc) {
     c.time = dc.time;
     c.message = dc.message;
     c.extra = dc.extra;
-    if (s.empty()) {
-      c.start_op = dc.max_op + 1;
-    } else {
-      c.start_op = s.front().ctr;
-      if (c.start_op <= prev_max[dc.actor]) return malformed("change ops overlap");
-      for (std::size_t k = 0; k < s.size(); ++k) {
-        if (s[k].ctr != c.start_op + k) return malformed("change op counters are not contiguous");
-      }
-      if (s.back().ctr != dc.max_op) return malformed("change maxOp does not match its ops");
-    }
+    c.start_op = s.empty() ? dc.max_op + 1 : min_ctr[i];
+    if (!s.empty() && c.start_op <= prev_max[dc.actor]) return malformed("change ops overlap");
     if (c.start_op == 0) return malformed("change startOp is zero");
     prev_max[dc.actor] = dc.max_op;
     c.ops.reserve(s.size());
-    for (const auto& slot : s) {
+    for (auto& slot : s) {
       ChangeOp op;
       if (slot.stored) {
         const DocOp& d = *slot.stored;
@@ -433,22 +467,24 @@ Result<std::vector<RebuiltChange>> rebuild_changes(const DocChunk& doc) {
         op.insert = d.insert;
         op.action = d.action;
         op.value = d.value;
-        op.pred = preds[static_cast<std::size_t>(&d - doc.ops.data())];
+        op.pred = std::move(preds[static_cast<std::size_t>(&d - doc.ops.data())]);
         op.expand = d.expand;
         op.mark_name = d.mark_name;
-      } else {
-        const DocOp& t = *slot.del->target;
+      } else if (slot.target) {
+        const DocOp& t = *slot.target;
         op.obj = t.obj;
         op.key_is_str = t.key_is_str;
         op.key_str = t.key_str;
-        op.key_elem = slot.del->key_from_id ? t.id : t.key_elem;
-        op.insert = false;
+        op.key_elem = key_of(t);
         op.action = kActDel;
-        op.pred = slot.del->pred;
+        op.pred = std::move(slot.pred);
+      } else {
+        return malformed("change op counters are not contiguous");
       }
-      std::sort(op.pred.begin(), op.pred.end(), lamport_less);
+      if (op.pred.size() > 1) std::sort(op.pred.begin(), op.pred.end(), lamport_less);
       c.ops.push_back(std::move(op));
     }
+    std::vector<Slot>().swap(s);
     // Deps: ordered by hash.
     for (auto d : dc.deps) c.deps.push_back(out[d].hash);
     std::sort(c.deps.begin(), c.deps.end());
