@@ -12,7 +12,7 @@ namespace {
 
 // Packet: type u8 | sender session u64 LE | receiver session u64 LE | body.
 enum : std::uint8_t {
-  kSyn = 1,
+  kSyn = 1,  // body: attempt order u64 LE (virtual time in ns; later attempts are larger)
   kSynAck = 2,
   kData = 3,  // body: seq u64 LE | channel u8 | payload
   kAck = 4,   // body: cumulative seq u64 LE (every seq <= it was received)
@@ -126,7 +126,8 @@ void SimTransport::connect(const PeerId& peer, const std::vector<PeerAddress>& a
   conn.remote = addresses.empty() ? PeerAddress{peer, config_.port} : addresses.front();
   conn.started = net_.loop().now();
   conn.rto = config_.rto_initial;
-  send_raw(conn, kSyn, {});
+  conn.syn_order = static_cast<std::uint64_t>(conn.started.time_since_epoch().count());
+  send_raw(conn, kSyn, u64_body(conn.syn_order));
   arm_rto(peer, conn);
 }
 
@@ -236,7 +237,7 @@ void SimTransport::on_rto(const PeerId& peer, std::uint64_t session) {
   conn->rto_timer = 0;
   conn->rto = std::min(conn->rto * 2, config_.rto_max);
   if (!conn->open) {
-    send_raw(*conn, kSyn, {});
+    send_raw(*conn, kSyn, u64_body(conn->syn_order));
     arm_rto(peer, *conn);
     return;
   }
@@ -378,6 +379,16 @@ void SimTransport::on_packet(const Packet& packet) {
   std::uint64_t ours = get_u64(&d[9]);
 
   if (type == kSyn) {
+    if (d.size() < kHeader + 8) {
+      ++stats_.invalid_packets;
+      return;
+    }
+    // A SYN of an older attempt (delayed or duplicated by the network) must not replace the
+    // connection a newer attempt opened.
+    const std::uint64_t order = get_u64(&d[kHeader]);
+    auto& newest = newest_syn_[peer];
+    if (order < newest) return;
+    newest = order;
     auto it = conns_.find(peer);
     if (it != conns_.end()) {
       Conn& conn = it->second;

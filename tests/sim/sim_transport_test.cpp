@@ -176,6 +176,23 @@ TEST(SimTransport, CrashDropsEverythingAndRestartReconnects) {
   ASSERT_EQ(fresh.messages.size(), 1u);
 }
 
+TEST(SimTransport, StaleSynDoesNotReplaceTheConnection) {
+  Pair p(8);
+  ASSERT_TRUE(p.connect());
+  // A SYN of an older attempt, as a delayed duplicate would arrive: type 1, some session,
+  // receiver 0, attempt order 0.
+  Bytes syn{1};
+  for (int i = 0; i < 16; ++i) syn.push_back(i < 8 ? 0x77 : 0);
+  for (int i = 0; i < 8; ++i) syn.push_back(0);
+  p.net.send({"a", 7000}, {"b", 7000}, syn);
+  p.loop.run_for(10ms);
+  EXPECT_TRUE(p.rb.disconnected.empty());
+  ASSERT_TRUE(p.a->send("b", Channel::kSync, as_bytes("still here")).ok());
+  p.loop.run_for(50ms);
+  ASSERT_EQ(p.rb.messages.size(), 1u);
+  EXPECT_EQ(p.rb.messages[0].second, "still here");
+}
+
 std::uint64_t scenario(std::uint64_t seed) {
   LinkConfig link;
   link.delay = 3ms;

@@ -86,6 +86,7 @@ class SimTransport final : public transport::Transport {
     bool open = false;
     std::uint64_t local_session = 0;
     std::uint64_t remote_session = 0;
+    std::uint64_t syn_order = 0;
     PeerAddress remote;
     Instant started{};
     Instant last_heard{};
@@ -124,6 +125,7 @@ class SimTransport final : public transport::Transport {
   SimTransportConfig config_;
   transport::TransportEvents events_;
   std::map<transport::PeerId, Conn> conns_;
+  std::map<transport::PeerId, std::uint64_t> newest_syn_;  // highest SYN order seen per peer
   bool started_ = false;
   bool crashed_ = false;
   TimerId tick_timer_ = 0;
