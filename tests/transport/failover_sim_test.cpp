@@ -251,6 +251,52 @@ TEST(TransportManagerFailover, RestartedSenderStartsANewStream) {
   for (int i = 0; i < 200; ++i) ASSERT_EQ(m.received[i], i);
 }
 
+TEST(TransportManager, LossyDatagramOnlyLinkStillDeliversExactlyOnceInOrder) {
+  SimLoop loop;
+  SimNetwork net(loop, 77, "radio");
+  net.add_node("a");
+  net.add_node("b");
+  sim::LinkConfig link;
+  link.delay = 20ms;
+  link.jitter = 15ms;
+  link.loss = 0.1;
+  link.duplicate = 0.05;
+  net.set_default_link(link);
+  sim::SimTransportConfig datagrams;  // the manager sees an unreliable link, like the bypass
+  datagrams.capabilities.reliable = false;
+  datagrams.capabilities.ordered = false;
+  datagrams.capabilities.max_message_size = 1200;
+  SimTransport ta(net, "a", datagrams), tb(net, "b", datagrams);
+  ASSERT_TRUE(ta.start().ok());
+  ASSERT_TRUE(tb.start().ok());
+  SeededRng ra(1), rb(2);
+  TransportManagerConfig config = fast_config();
+  config.health.suspect_after_missed = 3;
+  config.health.dead_after_missed = 6;
+  config.retransmit_timeout = 300ms;
+  TransportManager ma(loop, ra, config), mb(loop, rb, config);
+  ASSERT_TRUE(ma.add_link("radio", ta).ok());
+  ASSERT_TRUE(mb.add_link("radio", tb).ok());
+  std::vector<int> got;
+  TransportManagerEvents eb;
+  eb.on_message = [&](const PeerId&, Channel, Bytes m) {
+    got.push_back(std::stoi(std::string(m.begin(), m.end())));
+  };
+  mb.set_events(eb);
+  ma.start();
+  mb.start();
+  ma.add_peer("b", {{"radio", {}}});
+  ASSERT_TRUE(loop.run_until([&] { return ma.active_link("b").has_value(); }, 10s));
+  EXPECT_EQ(ma.send("b", Channel::kSync, Bytes(1200, 0)).error().code, "MESSAGE_TOO_LARGE");
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(ma.send("b", Channel::kSync, as_bytes(std::to_string(i))).ok());
+  }
+  ASSERT_TRUE(loop.run_until([&] { return got.size() == 300 && ma.unacked("b") == 0; }, 120s));
+  for (int i = 0; i < 300; ++i) ASSERT_EQ(got[i], i);
+  EXPECT_GT(ma.stats().retransmissions, 0u);
+  EXPECT_GT(mb.stats().duplicates_dropped, 0u);
+}
+
 TEST(TransportManager, Errors) {
   Mesh m(3);
   EXPECT_EQ(m.ma->send("zz", Channel::kSync, as_bytes("x")).error().code, "UNKNOWN_PEER");
