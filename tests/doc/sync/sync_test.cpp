@@ -74,6 +74,11 @@ TEST(SyncProtocol, ReproducesObservedSession) {
   ASSERT_EQ(m3->changes.size(), 1u);
   EXPECT_EQ(m3->changes[0][8], 0x00) << "the whole document chunk is sent";
   EXPECT_EQ(m3->changes[0], a.save());
+  // Byte for byte what npm 3.5.0 sends at this step (the 106-byte document chunk included).
+  EXPECT_EQ(to_hex(encode_message(*m3)),
+            "4301" + kH + "00010005010a07c718016a856f4a83b54e453000600102aaaa01" + kH +
+                "060102030213022302400256020815032102230234014202560257018001027f007f017f017f00"
+                "7f007f077f01787f007f01017f017f14017f0000020284");
   ASSERT_TRUE(receive_message(b, sb, *m3).ok());
   EXPECT_EQ(b.get_heads(), std::vector<ChangeHash>{hash_of(kH)});
 
