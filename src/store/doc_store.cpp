@@ -7,6 +7,8 @@
 #include <mutex>
 #include <set>
 
+#include "peat/common/sha256.hpp"
+
 namespace peat::store {
 
 namespace {
@@ -44,6 +46,9 @@ Bytes encode_meta(const DocMeta& m) {
   out.push_back(m.soft_deleted ? 1 : 0);
   out.push_back(static_cast<std::uint8_t>(m.geohash.size()));
   out.insert(out.end(), m.geohash.begin(), m.geohash.end());
+  out.push_back(static_cast<std::uint8_t>(m.version.size() >> 8));
+  out.push_back(static_cast<std::uint8_t>(m.version.size()));
+  out.insert(out.end(), m.version.begin(), m.version.end());
   return out;
 }
 
@@ -63,10 +68,16 @@ Result<DocMeta> decode_meta(ByteView b) {
   m.next_seq = get_u32(b, 45);
   m.soft_deleted = b[49] != 0;
   std::size_t glen = b[50];
-  if (b.size() != kMetaFixed + glen) {
+  if (b.size() < kMetaFixed + glen + 2) {
     return make_error("STORE_CORRUPTED", "document metadata record has a bad length");
   }
   m.geohash.assign(reinterpret_cast<const char*>(b.data()) + kMetaFixed, glen);
+  std::size_t at = kMetaFixed + glen;
+  std::size_t vlen = (static_cast<std::size_t>(b[at]) << 8) | b[at + 1];
+  if (b.size() != at + 2 + vlen) {
+    return make_error("STORE_CORRUPTED", "document metadata record has a bad length");
+  }
+  m.version.assign(b.begin() + static_cast<std::ptrdiff_t>(at + 2), b.end());
   return m;
 }
 
@@ -302,6 +313,12 @@ struct DocStore::Impl {
       PEAT_TRY_STATUS(set_expiry(t, key, m, info.now + static_cast<UnixMillis>(ttl->count())));
     }
     if (info.geohash) PEAT_TRY_STATUS(set_geohash(t, key, m, *info.geohash));
+    if (info.version) {
+      if (info.version->size() > 4096) {
+        return make_error("INVALID_ARGUMENT", "document version longer than 4096 bytes");
+      }
+      m.version = *info.version;
+    }
     return {};
   }
 
@@ -595,6 +612,31 @@ Result<std::vector<std::string>> DocStore::list_collections() const {
       out.push_back(*found);
       from = *found + ";";  // ';' follows ':': skip the rest of this collection
     }
+  });
+  if (!st.ok()) return st.error();
+  return out;
+}
+
+Result<std::vector<SyncItem>> DocStore::sync_items(std::string_view prefix) const {
+  std::vector<SyncItem> out;
+  Status st = impl_->env->read([&](const Txn& t) -> Status {
+    Status inner;
+    PEAT_TRY_STATUS(t.scan_prefix(impl_->meta, as_bytes(prefix), [&](ByteView k, ByteView v) {
+      auto m = decode_meta(v);
+      if (!m.ok()) {
+        inner = m.error();
+        return false;
+      }
+      if (m->soft_deleted) return true;
+      Sha256 h;
+      h.update(k);
+      const std::uint8_t sep = 0;
+      h.update(ByteView(&sep, 1));
+      h.update(m->version);
+      out.push_back(SyncItem{to_string(k), m->lamport, h.finish()});
+      return true;
+    }));
+    return inner;
   });
   if (!st.ok()) return st.error();
   return out;

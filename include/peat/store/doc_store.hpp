@@ -9,6 +9,7 @@
 // functions of a caller-supplied `now`. Change callbacks run on the writing thread after commit.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -49,6 +50,8 @@ struct DocMeta {
   std::uint32_t next_seq = 0;
   bool soft_deleted = false;
   std::string geohash;  // "" = not indexed
+  // Opaque version of the stored state chosen by the writer (DocumentStore: the sorted heads).
+  Bytes version;
 };
 
 struct WriteInfo {
@@ -58,6 +61,16 @@ struct WriteInfo {
   std::optional<UnixMillis> expires_at;
   // Geohash cell to index the document under (unchanged when absent; "" removes it).
   std::optional<std::string> geohash;
+  // New version of the document (unchanged when absent); at most 4096 bytes.
+  std::optional<Bytes> version;
+};
+
+// One entry per document for set reconciliation (negentropy): identical document states give
+// identical items on every peer. timestamp = Lamport value, id = SHA-256(key || 0x00 || version).
+struct SyncItem {
+  std::string key;
+  std::uint64_t timestamp = 0;
+  std::array<std::uint8_t, 32> id{};
 };
 
 struct Tombstone {
@@ -172,6 +185,8 @@ class DocStore {
                                         bool include_deleted = false) const;
   Result<std::size_t> count() const;
   Result<std::vector<std::string>> list_collections() const;
+  // Reconciliation items of every live (not soft-deleted) document whose key has the prefix.
+  Result<std::vector<SyncItem>> sync_items(std::string_view prefix = {}) const;
 
   // ---- tombstones ---------------------------------------------------------------------------
   Result<std::optional<Tombstone>> get_tombstone(std::string_view key) const;

@@ -1,0 +1,79 @@
+// DocumentStore: Automerge documents (peat::doc::Document) in collections, on a DocStore.
+// A put appends only the changes the stored copy lacks (found from the stored heads, kept as the
+// record's version), so writing a large document costs O(new changes), not a full rewrite; the
+// tail is compacted into a fresh save() past a threshold. Putting a document that does not
+// contain everything stored merges the two (a put never loses stored changes). The Lamport value
+// of a document is its largest op counter, so a tombstone refuses any copy of the document that
+// has no op newer than the delete (an older snapshot cannot resurrect it).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "peat/doc/document.hpp"
+#include "peat/store/doc_store.hpp"
+#include "peat/store/query.hpp"
+
+namespace peat::store {
+
+struct PutOptions {
+  std::optional<std::string> geohash;    // index the document under this cell
+  std::optional<UnixMillis> expires_at;  // else the collection TTL, if any
+};
+
+class DocumentStore {
+ public:
+  // `actor` is this node's Automerge actor id: documents read from the store carry it, so
+  // edits made to them (and put_json writes) are attributed to this node.
+  static Result<std::unique_ptr<DocumentStore>> open(const std::string& dir, doc::ActorId actor,
+                                                     DocStoreOptions options = {});
+
+  // Persists the document (committing its open transaction first). "TOMBSTONED" when a
+  // tombstone covers it.
+  Status put(std::string_view key, doc::Document& doc, UnixMillis now,
+             const PutOptions& options = {});
+  // Applies chunks from a peer (a saved document or change chunks) to the stored document, or
+  // stores them as a new document.
+  Status merge_bytes(std::string_view key, ByteView chunks, UnixMillis now,
+                     const PutOptions& options = {});
+  Result<std::optional<doc::Document>> get(std::string_view key) const;
+
+  // JSON in and out (rules in json_convert.hpp). put_json edits the stored document in place.
+  Status put_json(std::string_view key, const nlohmann::json& json, UnixMillis now,
+                  const PutOptions& options = {});
+  Result<std::optional<nlohmann::json>> get_json(std::string_view key) const;
+
+  // Deletes following the collection's policy; soft deletes also set `_deleted: true` in the
+  // document, so the deletion syncs like any edit.
+  Result<DeleteResult> remove(std::string_view key, UnixMillis now, std::string_view deleted_by,
+                              std::optional<std::string> reason = std::nullopt);
+
+  // (doc id, document) of every live document of the query's collection that matches.
+  Result<std::vector<std::pair<std::string, doc::Document>>> query(const Query& q) const;
+  Result<std::vector<std::pair<std::string, nlohmann::json>>> query_json(const Query& q) const;
+  Result<std::size_t> query_count(const Query& q) const;
+
+  // Bytes stored for the document (snapshot + tail).
+  Result<std::uint64_t> stored_size(std::string_view key) const;
+
+  DocStore& base() { return *base_; }
+  const DocStore& base() const { return *base_; }
+  const doc::ActorId& actor() const { return actor_; }
+
+ private:
+  DocumentStore(std::unique_ptr<DocStore> base, doc::ActorId actor)
+      : base_(std::move(base)), actor_(std::move(actor)) {}
+  Status put_locked(std::string_view key, doc::Document& doc, UnixMillis now,
+                    const PutOptions& options);
+
+  std::unique_ptr<DocStore> base_;
+  doc::ActorId actor_;
+  std::mutex mu_;  // serialises read-modify-write of documents
+};
+
+}  // namespace peat::store

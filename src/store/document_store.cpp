@@ -1,0 +1,196 @@
+#include "peat/store/document_store.hpp"
+
+#include <algorithm>
+
+#include "peat/store/json_convert.hpp"
+
+namespace peat::store {
+
+namespace {
+
+Bytes heads_bytes(const std::vector<doc::ChangeHash>& heads) {
+  Bytes out;
+  out.reserve(heads.size() * 32);
+  for (const auto& h : heads) out.insert(out.end(), h.begin(), h.end());
+  return out;
+}
+
+std::vector<doc::ChangeHash> parse_heads(const Bytes& version) {
+  std::vector<doc::ChangeHash> out;
+  for (std::size_t i = 0; i + 32 <= version.size(); i += 32) {
+    doc::ChangeHash h;
+    std::copy_n(version.begin() + static_cast<std::ptrdiff_t>(i), 32, h.begin());
+    out.push_back(h);
+  }
+  return out;
+}
+
+std::uint64_t lamport_of(doc::Document& d) {
+  std::uint64_t max_op = 0;
+  for (const auto& c : d.changes_info()) max_op = std::max(max_op, c.max_op);
+  return max_op;
+}
+
+Bytes concat(const std::vector<Bytes>& chunks) {
+  Bytes out;
+  for (const Bytes& c : chunks) out.insert(out.end(), c.begin(), c.end());
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DocumentStore>> DocumentStore::open(const std::string& dir,
+                                                           doc::ActorId actor,
+                                                           DocStoreOptions options) {
+  if (!options.compactor) {
+    options.compactor = [actor](ByteView all) -> Result<Bytes> {
+      auto d = doc::Document::load(all, actor);
+      if (!d.ok()) return d.error();
+      return d->save();
+    };
+  }
+  auto base = DocStore::open(dir, std::move(options));
+  if (!base.ok()) return base.error();
+  return std::unique_ptr<DocumentStore>(new DocumentStore(std::move(*base), std::move(actor)));
+}
+
+Status DocumentStore::put(std::string_view key, doc::Document& doc, UnixMillis now,
+                          const PutOptions& options) {
+  std::lock_guard lock(mu_);
+  return put_locked(key, doc, now, options);
+}
+
+Status DocumentStore::put_locked(std::string_view key, doc::Document& doc, UnixMillis now,
+                                 const PutOptions& options) {
+  doc.commit();
+  WriteInfo w;
+  w.now = now;
+  w.expires_at = options.expires_at;
+  w.geohash = options.geohash;
+  auto meta = base_->meta(key);
+  if (!meta.ok()) return meta.error();
+  if (!meta->has_value()) {
+    w.lamport = lamport_of(doc);
+    w.version = heads_bytes(doc.get_heads());
+    return base_->replace(key, doc.save(), w);
+  }
+  std::vector<doc::ChangeHash> stored_heads = parse_heads((*meta)->version);
+  bool contains_stored = std::all_of(stored_heads.begin(), stored_heads.end(),
+                                     [&](const doc::ChangeHash& h) { return doc.has_change(h); });
+  if (contains_stored) {
+    // Fast path: the new state extends the stored one; append just the difference.
+    w.lamport = lamport_of(doc);
+    w.version = heads_bytes(doc.get_heads());
+    return base_->append(key, concat(doc.get_changes(stored_heads)), w);
+  }
+  // The caller's document lacks stored changes: merge both so nothing stored is lost.
+  auto bytes = base_->read(key);
+  if (!bytes.ok()) return bytes.error();
+  auto stored = doc::Document::load(**bytes, actor_);
+  if (!stored.ok()) return stored.error();
+  PEAT_TRY_STATUS(stored->merge(doc));
+  w.lamport = lamport_of(*stored);
+  w.version = heads_bytes(stored->get_heads());
+  return base_->append(key, concat(stored->get_changes(stored_heads)), w);
+}
+
+Status DocumentStore::merge_bytes(std::string_view key, ByteView chunks, UnixMillis now,
+                                  const PutOptions& options) {
+  std::lock_guard lock(mu_);
+  auto bytes = base_->read(key);
+  if (!bytes.ok()) return bytes.error();
+  if (bytes->has_value()) {
+    auto stored = doc::Document::load(**bytes, actor_);
+    if (!stored.ok()) return stored.error();
+    PEAT_TRY_STATUS(stored->load_incremental(chunks));
+    return put_locked(key, *stored, now, options);
+  }
+  auto incoming = doc::Document::load(chunks, actor_);
+  if (!incoming.ok()) return incoming.error();
+  return put_locked(key, *incoming, now, options);
+}
+
+Result<std::optional<doc::Document>> DocumentStore::get(std::string_view key) const {
+  auto bytes = base_->read(key);
+  if (!bytes.ok()) return bytes.error();
+  if (!bytes->has_value()) return std::optional<doc::Document>{};
+  auto d = doc::Document::load(**bytes, actor_);
+  if (!d.ok()) return d.error();
+  return std::optional<doc::Document>{std::move(*d)};
+}
+
+Status DocumentStore::put_json(std::string_view key, const nlohmann::json& json, UnixMillis now,
+                               const PutOptions& options) {
+  if (!json.is_object()) return make_error("INVALID_JSON", "document JSON must be an object");
+  std::lock_guard lock(mu_);
+  auto existing = get(key);
+  if (!existing.ok()) return existing.error();
+  doc::Document d = existing->has_value() ? std::move(**existing) : doc::Document(actor_);
+  PEAT_TRY_STATUS(write_json(d, json));
+  return put_locked(key, d, now, options);
+}
+
+Result<std::optional<nlohmann::json>> DocumentStore::get_json(std::string_view key) const {
+  auto d = get(key);
+  if (!d.ok()) return d.error();
+  if (!d->has_value()) return std::optional<nlohmann::json>{};
+  return std::optional<nlohmann::json>{document_to_json(**d)};
+}
+
+Result<DeleteResult> DocumentStore::remove(std::string_view key, UnixMillis now,
+                                           std::string_view deleted_by,
+                                           std::optional<std::string> reason) {
+  auto parts = DocStore::split_key(key);
+  if (!parts.ok()) return parts.error();
+  std::lock_guard lock(mu_);
+  if (base_->policies().get(parts->first).kind == DeletionKind::kSoftDelete) {
+    auto d = get(key);
+    if (!d.ok()) return d.error();
+    if (d->has_value()) {
+      PEAT_TRY_STATUS((*d)->put(doc::kRoot, std::string("_deleted"), true));
+      PEAT_TRY_STATUS(put_locked(key, **d, now, {}));
+    }
+  }
+  return base_->delete_document(key, now, deleted_by, 0, std::move(reason));
+}
+
+Result<std::vector<std::pair<std::string, doc::Document>>> DocumentStore::query(
+    const Query& q) const {
+  auto keys = base_->list(q.collection());
+  if (!keys.ok()) return keys.error();
+  std::vector<std::pair<std::string, doc::Document>> rows;
+  const std::size_t skip = q.collection().size() + 1;
+  for (const std::string& key : *keys) {
+    auto d = get(key);
+    if (!d.ok()) return d.error();
+    if (!d->has_value()) continue;
+    std::string id = key.substr(skip);
+    if (q.matches(id, **d)) rows.emplace_back(std::move(id), std::move(**d));
+  }
+  q.finish(rows);
+  return rows;
+}
+
+Result<std::vector<std::pair<std::string, nlohmann::json>>> DocumentStore::query_json(
+    const Query& q) const {
+  auto rows = query(q);
+  if (!rows.ok()) return rows.error();
+  std::vector<std::pair<std::string, nlohmann::json>> out;
+  for (auto& [id, d] : *rows) out.emplace_back(id, document_to_json(d));
+  return out;
+}
+
+Result<std::size_t> DocumentStore::query_count(const Query& q) const {
+  auto rows = query(q);
+  if (!rows.ok()) return rows.error();
+  return rows->size();
+}
+
+Result<std::uint64_t> DocumentStore::stored_size(std::string_view key) const {
+  auto m = base_->meta(key);
+  if (!m.ok()) return m.error();
+  if (!m->has_value()) return make_error("NOT_FOUND", "no document " + std::string(key));
+  return (*m)->snapshot_bytes + (*m)->tail_bytes;
+}
+
+}  // namespace peat::store
