@@ -15,6 +15,7 @@ Bytes encode_heartbeat(const Heartbeat& hb) {
   j["node_id"] = hb.node_id;
   j["group"] = hb.group;
   j["score"] = hb.score;
+  j["incarnation"] = hb.incarnation;
   j["seq"] = hb.seq;
   j["role"] = to_string(hb.role);
   j["top"] = hb.top;
@@ -32,6 +33,7 @@ Result<Heartbeat> decode_heartbeat(ByteView bytes) {
   r.required_string("node_id", hb.node_id);
   r.required_string("group", hb.group);
   r.required_double("score", hb.score);
+  r.required_uint("incarnation", hb.incarnation);
   r.required_uint("seq", hb.seq);
   r.required_string("role", role);
   r.required_bool("top", hb.top);
@@ -54,8 +56,8 @@ MeshMembership::MeshMembership(MembershipConfig config)
 }
 
 Bytes MeshMembership::make_heartbeat() {
-  return encode_heartbeat({config_.node_id, config_.group, config_.score, ++seq_, role_,
-                           is_top_leader(), is_partitioned()});
+  return encode_heartbeat({config_.node_id, config_.group, config_.score, config_.incarnation,
+                           ++seq_, role_, is_top_leader(), is_partitioned()});
 }
 
 Status MeshMembership::on_heartbeat(const std::string& from, ByteView bytes, Instant now) {
@@ -68,8 +70,8 @@ Status MeshMembership::on_heartbeat(const std::string& from, ByteView bytes, Ins
     return make_error("UNKNOWN_PEER", "heartbeat from " + hb->node_id + " not in the roster");
   }
   auto& peer = peers_[hb->node_id];
-  // A restarted peer starts its sequence again: accept any sequence once it was declared dead.
-  if (peer.alive && hb->seq <= peer.last.seq) {
+  // A restarted peer (new incarnation) starts its sequence again; so may one declared dead.
+  if (peer.alive && hb->incarnation == peer.last.incarnation && hb->seq <= peer.last.seq) {
     return make_error("STALE_HEARTBEAT", "heartbeat sequence not newer");
   }
   peer.last = std::move(hb.value());

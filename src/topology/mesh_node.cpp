@@ -4,7 +4,9 @@ namespace peat::topology {
 
 namespace {
 MembershipConfig with_roster(MembershipConfig m,
-                             const std::map<std::string, std::vector<transport::PeerAddress>>& p) {
+                             const std::map<std::string, std::vector<transport::PeerAddress>>& p,
+                             Rng& rng) {
+  if (m.incarnation == 0) m.incarnation = rng.next_u64();
   m.roster.clear();
   for (const auto& [id, addrs] : p) m.roster.push_back(id);
   return m;
@@ -17,7 +19,7 @@ MeshNode::MeshNode(EventLoop& loop, transport::Transport& transport, MeshNodeCon
       transport_(transport),
       config_(std::move(config)),
       rng_(std::move(rng)),
-      membership_(with_roster(config_.membership, config_.peers)),
+      membership_(with_roster(config_.membership, config_.peers, *rng_)),
       router_({config_.membership.node_id, config_.dedup, config_.aggregate_telemetry,
                config_.aggregation_threshold},
               std::make_unique<routing::BundleAggregator>(rng_)) {}

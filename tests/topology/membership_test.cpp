@@ -53,16 +53,17 @@ struct Cluster {
 }  // namespace
 
 TEST(HeartbeatCodec, RoundTripAndRejects) {
-  Heartbeat hb{"a", "g1", 1.5, 7, NodeRole::kLeader, true, false};
+  Heartbeat hb{"a", "g1", 1.5, 42, 7, NodeRole::kLeader, true, false};
   auto back = decode_heartbeat(encode_heartbeat(hb)).value();
   EXPECT_EQ(back.node_id, "a");
   EXPECT_EQ(back.role, NodeRole::kLeader);
   EXPECT_TRUE(back.top);
   EXPECT_EQ(back.seq, 7u);
+  EXPECT_EQ(back.incarnation, 42u);
   for (const char* bad : {"", "{}", R"({"type":"beacon","node_id":"a","group":"g","score":1,
-       "seq":1,"role":"Leader","top":false,"partitioned":false})",
+       "incarnation":1,"seq":1,"role":"Leader","top":false,"partitioned":false})",
                           R"({"type":"heartbeat","node_id":"a","group":"g","score":1,
-       "seq":1,"role":"Boss","top":false,"partitioned":false})"}) {
+       "incarnation":1,"seq":1,"role":"Boss","top":false,"partitioned":false})"}) {
     EXPECT_EQ(decode_heartbeat(peat::as_bytes(bad)).error().code, "INVALID_HEARTBEAT") << bad;
   }
 }
@@ -73,16 +74,20 @@ TEST(MeshMembershipTest, RejectsUnknownSpoofedAndStale) {
   c.group = "g";
   c.roster = {"b"};
   MeshMembership m(c);
-  auto hb = encode_heartbeat({"b", "g", 1, 1, NodeRole::kMember, false, false});
+  auto hb = encode_heartbeat({"b", "g", 1, 0, 1, NodeRole::kMember, false, false});
   EXPECT_EQ(m.on_heartbeat("c", hb, t0).error().code, "SENDER_MISMATCH");
-  EXPECT_EQ(
-      m.on_heartbeat("z", encode_heartbeat({"z", "g", 1, 1, NodeRole::kMember, false, false}), t0)
-          .error()
-          .code,
-      "UNKNOWN_PEER");
+  EXPECT_EQ(m.on_heartbeat(
+                 "z", encode_heartbeat({"z", "g", 1, 0, 1, NodeRole::kMember, false, false}), t0)
+                .error()
+                .code,
+            "UNKNOWN_PEER");
   EXPECT_TRUE(m.on_heartbeat("b", hb, t0).ok());
   (void)m.evaluate(t0);
   EXPECT_EQ(m.on_heartbeat("b", hb, t0).error().code, "STALE_HEARTBEAT");
+  // A restarted "b" (new incarnation) is accepted at once.
+  EXPECT_TRUE(m.on_heartbeat(
+                   "b", encode_heartbeat({"b", "g", 1, 9, 1, NodeRole::kMember, false, false}), t0)
+                  .ok());
   EXPECT_EQ(m.alive_peers(), std::vector<std::string>{"b"});
 }
 

@@ -36,25 +36,32 @@ class SimMesh {
       ids.emplace_back(name);
       net.add_node(name);
     }
-    for (std::size_t i = 0; i < o.nodes; ++i) {
-      transports.push_back(std::make_unique<sim::SimTransport>(net, ids[i]));
-      MeshNodeConfig c;
-      c.membership.node_id = ids[i];
-      c.membership.group = "squad-" + std::to_string(i % o.groups);
-      c.membership.score = 0.5 + scores.unit();
-      for (std::size_t j = 0; j < o.nodes; ++j) {
-        if (j != i) c.peers[ids[j]] = {transport::PeerAddress{ids[j], 7000}};
-      }
-      c.aggregate_telemetry = o.aggregate;
-      c.aggregation_threshold = 2;
-      nodes.push_back(std::make_unique<MeshNode>(loop, *transports[i], c,
-                                                 std::make_shared<SeededRng>(o.seed * 1000 + i)));
-      const std::size_t idx = i;
-      nodes[i]->on_packet([this, idx](const routing::DataPacket& p) {
-        ++consumed[{idx, p.packet_id}];
-        received[idx].push_back(p);
-      });
+    for (std::size_t i = 0; i < o.nodes; ++i) scores_.push_back(0.5 + scores.unit());
+    transports.resize(o.nodes);
+    nodes.resize(o.nodes);
+    for (std::size_t i = 0; i < o.nodes; ++i) make_node(i, 0);
+  }
+
+  // (Re)creates node i's transport and MeshNode (after SimNetwork::restart for a crashed node).
+  void make_node(std::size_t i, std::uint32_t incarnation) {
+    nodes[i].reset();
+    transports[i] = std::make_unique<sim::SimTransport>(net, ids[i]);
+    MeshNodeConfig c;
+    c.membership.node_id = ids[i];
+    c.membership.group = group_of(i);
+    c.membership.score = scores_[i];
+    for (std::size_t j = 0; j < ids.size(); ++j) {
+      if (j != i) c.peers[ids[j]] = {transport::PeerAddress{ids[j], 7000}};
     }
+    c.aggregate_telemetry = opts.aggregate;
+    c.aggregation_threshold = 2;
+    nodes[i] = std::make_unique<MeshNode>(
+        loop, *transports[i], c,
+        std::make_shared<SeededRng>(opts.seed * 1000 + i + 7919ULL * incarnation));
+    nodes[i]->on_packet([this, i](const routing::DataPacket& p) {
+      ++consumed[{i, p.packet_id}];
+      received[i].push_back(p);
+    });
   }
 
   void start() {
@@ -126,6 +133,9 @@ class SimMesh {
   std::vector<std::unique_ptr<MeshNode>> nodes;
   std::map<std::pair<std::size_t, std::string>, int> consumed;  // (node, packet id) -> count
   std::map<std::size_t, std::vector<routing::DataPacket>> received;
+
+ private:
+  std::vector<double> scores_;
 };
 
 }  // namespace peat::topology::testing

@@ -35,7 +35,10 @@ namespace peat::topology {
 struct MembershipConfig {
   std::string node_id;
   std::string group;
-  double score = 0;                 // e.g. election_score(profile, weights)
+  double score = 0;  // e.g. election_score(profile, weights)
+  // Distinguishes restarts of the same node (e.g. random at boot): a new incarnation restarts
+  // the heartbeat sequence.
+  std::uint64_t incarnation = 0;
   std::vector<std::string> roster;  // every other node this node knows of (static discovery)
   Duration heartbeat_interval = std::chrono::seconds(1);
   Duration peer_timeout = std::chrono::seconds(3);
@@ -48,6 +51,7 @@ struct Heartbeat {
   std::string node_id;
   std::string group;
   double score = 0;
+  std::uint64_t incarnation = 0;
   std::uint64_t seq = 0;
   NodeRole role = NodeRole::kStandalone;
   bool top = false;
@@ -90,7 +94,7 @@ class MeshMembership {
   Bytes make_heartbeat();
   // Records a heartbeat received from transport peer `from`. Errors: "INVALID_HEARTBEAT",
   // "SENDER_MISMATCH" (claims another id), "UNKNOWN_PEER" (not in the roster), "STALE_HEARTBEAT"
-  // (sequence not newer).
+  // (same incarnation and sequence not newer).
   Status on_heartbeat(const std::string& from, ByteView bytes, Instant now);
   // Expires silent peers, re-runs the elections and the partition check.
   std::vector<MembershipEvent> evaluate(Instant now);

@@ -21,7 +21,8 @@
 namespace peat::topology {
 
 struct MeshNodeConfig {
-  MembershipConfig membership;  // roster = keys of `peers`, filled in by MeshNode
+  // roster = keys of `peers`, filled in by MeshNode; incarnation 0 = random from the rng.
+  MembershipConfig membership;
   std::map<std::string, std::vector<transport::PeerAddress>> peers;
   routing::DeduplicationConfig dedup;
   // Group leaders bundle upward telemetry into AggregatedTelemetry packets of this many.
