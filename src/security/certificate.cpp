@@ -151,11 +151,9 @@ Result<MeshCertificate> MeshCertificate::decode(ByteView bytes) {
 }
 
 Status MeshCertificate::verify() const {
-  auto key = PublicKey::from_bytes(issuer_public_key);
-  if (!key) return key.error();
   auto body = signable_bytes();
   if (!body) return body.error();
-  return key->verify(*body, signature);
+  return verify_signature(issuer_public_key, *body, signature);
 }
 
 std::uint64_t MeshCertificate::time_remaining_ms(UnixMillis now_ms) const {

@@ -51,11 +51,9 @@ Result<Bytes> EnrollmentRequest::encode() const {
 }
 
 Status EnrollmentRequest::verify_signature() const {
-  auto key = PublicKey::from_bytes(subject_public_key);
-  if (!key) return key.error();
   auto body = signable_bytes();
   if (!body) return body.error();
-  return key->verify(*body, signature);
+  return security::verify_signature(subject_public_key, *body, signature);
 }
 
 Result<EnrollmentRequest> EnrollmentRequest::decode(ByteView bytes) {

@@ -85,11 +85,25 @@ Result<SignatureBytes> signature_from_bytes(ByteView bytes) {
 }
 
 Status verify_signature(ByteView public_key, ByteView message, ByteView signature) {
-  auto key = PublicKey::from_bytes(public_key);
-  if (!key) return key.error();
-  auto sig = signature_from_bytes(signature);
-  if (!sig) return sig.error();
-  return key->verify(message, *sig);
+  if (public_key.size() != kPublicKeySize) {
+    return security_error(errc::kInvalidPublicKey,
+                          "expected 32 bytes, got " + std::to_string(public_key.size()));
+  }
+  if (signature.size() != kSignatureSize) {
+    return security_error(errc::kInvalidSignature,
+                          "expected 64 bytes, got " + std::to_string(signature.size()));
+  }
+  detail::ensure_sodium();
+  // libsodium's verify already refuses non-canonical and small-order keys, so the costly
+  // subgroup check only runs on failure, to report which of the two was wrong.
+  if (crypto_sign_verify_detached(signature.data(), message.data(), message.size(),
+                                  public_key.data()) == 0) {
+    return {};
+  }
+  if (!is_valid_ed25519_point(public_key)) {
+    return security_error(errc::kInvalidPublicKey, "not a valid Ed25519 point");
+  }
+  return security_error(errc::kInvalidSignature, "signature verification failed");
 }
 
 DeviceKeypair::DeviceKeypair(const SecretKey& seed) : seed_(seed), public_key_(PublicKeyBytes{}) {

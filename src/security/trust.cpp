@@ -68,11 +68,9 @@ Result<Revocation> Revocation::create(const DeviceKeypair& issuer, const PublicK
 }
 
 Status Revocation::verify() const {
-  auto key = PublicKey::from_bytes(issuer_public_key);
-  if (!key) return key.error();
   auto body = revocation_signable(*this);
   if (!body) return body.error();
-  return key->verify(*body, signature);
+  return verify_signature(issuer_public_key, *body, signature);
 }
 
 Result<Bytes> Revocation::encode() const {

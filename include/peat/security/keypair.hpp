@@ -44,7 +44,8 @@ class PublicKey {
 
 // Exactly 64 bytes, else INVALID_SIGNATURE.
 Result<SignatureBytes> signature_from_bytes(ByteView bytes);
-// Checks `public_key` (32 bytes, valid point) then the signature.
+// INVALID_PUBLIC_KEY (wrong length / invalid point) or INVALID_SIGNATURE. The full point
+// validation only runs when verification fails, so valid signatures cost one verify.
 Status verify_signature(ByteView public_key, ByteView message, ByteView signature);
 
 class DeviceKeypair {
