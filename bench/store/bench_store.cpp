@@ -6,6 +6,9 @@
 #include <string>
 
 #include "peat/store/lmdb_env.hpp"
+#ifdef PEAT_BENCH_DOCUMENTS
+#include "peat/store/document_store.hpp"
+#endif
 
 namespace {
 
@@ -82,8 +85,79 @@ void BM_LmdbGet(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 
+#ifdef PEAT_BENCH_DOCUMENTS
+// Documents through DocumentStore: a new small document per put (snapshot write), an edit to an
+// existing document per put (incremental append), and get (load from snapshot + tail).
+peat::doc::ActorId bench_actor() {
+  return peat::doc::ActorId(16, 0x42);
+}
+
+void BM_DocumentPutNew(benchmark::State& state) {
+  std::string dir = bench_dir("docnew");
+  auto store = std::move(peat::store::DocumentStore::open(dir, bench_actor()).value());
+  std::size_t i = 0;
+  for (auto _ : state) {
+    nlohmann::json j = {{"callsign", "unit-" + std::to_string(i)},
+                        {"lat", 35.3 + 0.001 * static_cast<double>(i % 100)},
+                        {"lon", -120.66},
+                        {"speed", static_cast<std::int64_t>(i % 80)}};
+    (void)store->put_json("tracks:t" + std::to_string(i), j, 1'700'000'000'000 + i);
+    ++i;
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(i));
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+
+void BM_DocumentPutEdit(benchmark::State& state) {
+  std::string dir = bench_dir("docedit");
+  peat::store::DocStoreOptions options;
+  options.env.durable = state.range(0) != 0;
+  auto store = std::move(peat::store::DocumentStore::open(dir, bench_actor(), options).value());
+  peat::doc::Document d(bench_actor());
+  (void)d.put(peat::doc::kRoot, "payload", std::string(4096, 'p'));
+  (void)store->put("tracks:hot", d, 1);
+  std::int64_t i = 0;
+  for (auto _ : state) {
+    (void)d.put(peat::doc::kRoot, "speed", i++);
+    (void)store->put("tracks:hot", d, 1'700'000'000'000 + static_cast<std::uint64_t>(i));
+  }
+  state.SetItemsProcessed(i);
+  state.counters["stored_bytes"] = static_cast<double>(store->stored_size("tracks:hot").value());
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+
+void BM_DocumentGet(benchmark::State& state) {
+  std::string dir = bench_dir("docget");
+  auto store = std::move(peat::store::DocumentStore::open(dir, bench_actor()).value());
+  constexpr int kDocs = 1000;
+  for (int k = 0; k < kDocs; ++k) {
+    nlohmann::json j = {{"callsign", "unit-" + std::to_string(k)}, {"lat", 35.3}, {"lon", -120.6}};
+    (void)store->put_json("tracks:t" + std::to_string(k), j, 1);
+  }
+  std::size_t i = 0;
+  std::size_t found = 0;
+  for (auto _ : state) {
+    auto d = store->get("tracks:t" + std::to_string((i++ * 7919) % kDocs));
+    if (d.ok() && d->has_value()) ++found;
+  }
+  if (found != i) state.SkipWithError("missing documents");
+  state.SetItemsProcessed(static_cast<std::int64_t>(i));
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+#endif
+
 }  // namespace
 
+#ifdef PEAT_BENCH_DOCUMENTS
+BENCHMARK(BM_DocumentPutNew)->Iterations(300)->UseRealTime();
+// Arg 1: durable (fsync per commit); arg 0: MDB_NOSYNC, which shows the CPU cost.
+BENCHMARK(BM_DocumentPutEdit)->Arg(1)->Iterations(300)->UseRealTime();
+BENCHMARK(BM_DocumentPutEdit)->Arg(0)->Iterations(3000)->UseRealTime();
+BENCHMARK(BM_DocumentGet);
+#endif
 BENCHMARK(BM_LmdbPutOneCommitEach)->Iterations(500)->UseRealTime();
 BENCHMARK(BM_LmdbPutBatched1000)->Iterations(50)->UseRealTime();
 BENCHMARK(BM_LmdbGet);
