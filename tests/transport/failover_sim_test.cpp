@@ -97,6 +97,10 @@ struct Mesh {
                link.c_str(), up ? "up" : "down");
       }
     };
+    ea.on_message = [this](const PeerId& peer, Channel channel, Bytes m) {
+      EXPECT_EQ(peer, "b");
+      received_by_a.emplace_back(channel, std::string(m.begin(), m.end()));
+    };
     ma->set_events(ea);
     ma->start();
     ma->add_peer("b", {{"wifi", {}}, {"ble", {}}});
@@ -121,6 +125,7 @@ struct Mesh {
   std::unique_ptr<TransportManager> ma, mb;
   std::vector<std::pair<std::string, std::string>> switches;
   std::vector<int> received;
+  std::vector<std::pair<Channel, std::string>> received_by_a;
 };
 
 // Sends `count` numbered messages from a to b, one every `gap`, starting with `first`.
@@ -295,6 +300,20 @@ TEST(TransportManager, LossyDatagramOnlyLinkStillDeliversExactlyOnceInOrder) {
   for (int i = 0; i < 300; ++i) ASSERT_EQ(got[i], i);
   EXPECT_GT(ma.stats().retransmissions, 0u);
   EXPECT_GT(mb.stats().duplicates_dropped, 0u);
+}
+
+TEST(TransportManager, AcceptedPeerCanSendBackOnEveryChannel) {
+  Mesh m(4);
+  ASSERT_TRUE(m.loop.run_until([&] { return m.mb->active_link("a") == "wifi"; }, 10s));
+  ASSERT_TRUE(m.mb->send("a", Channel::kControl, as_bytes("c")).ok());
+  ASSERT_TRUE(m.mb->send("a", Channel::kBlobs, as_bytes("b")).ok());
+  ASSERT_TRUE(m.mb->send("a", Channel::kEnrollment, as_bytes("e")).ok());
+  ASSERT_TRUE(m.loop.run_until([&] { return m.received_by_a.size() == 3; }, 5s));
+  EXPECT_EQ(m.received_by_a[0], std::make_pair(Channel::kControl, std::string("c")));
+  EXPECT_EQ(m.received_by_a[1], std::make_pair(Channel::kBlobs, std::string("b")));
+  EXPECT_EQ(m.received_by_a[2], std::make_pair(Channel::kEnrollment, std::string("e")));
+  EXPECT_EQ(m.mb->current_level("a"), PaceLevel::kPrimary);
+  EXPECT_TRUE(m.mb->link_health("a", "wifi").has_value());
 }
 
 TEST(TransportManager, Errors) {
