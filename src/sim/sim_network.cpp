@@ -262,6 +262,15 @@ void SimNetwork::send(const PeerAddress& from, const PeerAddress& to, Bytes data
   schedule_delivery(std::move(packet), at);
 }
 
+std::size_t SimNetwork::broadcast(const PeerAddress& from, std::uint16_t port, const Bytes& data) {
+  std::vector<NodeName> targets;
+  for (const auto& [name, state] : nodes_) {
+    if (name != from.host) targets.push_back(name);
+  }
+  for (const auto& node : targets) send(from, {node, port}, data);
+  return targets.size();
+}
+
 void SimNetwork::schedule_delivery(Packet packet, Instant at) {
   loop_.call_at(at, [this, p = std::move(packet)] { deliver(p); });
 }

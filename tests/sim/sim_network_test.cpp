@@ -159,6 +159,18 @@ TEST_F(SimNetworkTest, CrashUnbindsAndRestartNeedsNewEndpoints) {
   EXPECT_EQ(got.size(), 1u);
 }
 
+TEST_F(SimNetworkTest, BroadcastReachesEveryReachableNode) {
+  net.partition({{"a", "b"}, {"c"}});
+  EXPECT_EQ(net.broadcast({"a", 1}, 1, Bytes{1, 2, 3}), 2u);
+  loop.run_until_idle();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].packet.to, (PeerAddress{"b", 1}));
+  net.heal();
+  net.broadcast({"a", 1}, 1, Bytes{4});
+  loop.run_until_idle();
+  EXPECT_EQ(got.size(), 3u);
+}
+
 TEST_F(SimNetworkTest, FilterAndObserverSeeEveryPacket) {
   std::vector<PacketFate> fates;
   net.set_observer([&](const Packet&, PacketFate f) { fates.push_back(f); });

@@ -124,6 +124,10 @@ class SimNetwork {
   std::uint16_t ephemeral_port(const NodeName& node) const;
   // Best effort: the fate is decided by the link model; nothing is reported to the sender.
   void send(const PeerAddress& from, const PeerAddress& to, Bytes data);
+  // Link-local broadcast: one copy to `port` on every other node (in name order), each through
+  // its own link model, as a LAN broadcast or a radio transmission heard by all in range.
+  // Returns the number of copies handed to the links.
+  std::size_t broadcast(const PeerAddress& from, std::uint16_t port, const Bytes& data);
 
   // Test hooks: the filter may drop chosen packets (e.g. "the 500th data packet"); the observer
   // sees every packet's fate (tracing, counting, pcap-like dumps).
