@@ -1,9 +1,11 @@
-// Revocation::decode and EncryptedData::from_bytes: never crash; accepted input round-trips.
+// Revocation::decode, EncryptedData::from_bytes and EncryptedCellMessage::decode: never crash;
+// accepted input round-trips.
 #include <cstddef>
 #include <cstdint>
 
 #include "fuzz_check.hpp"
 #include "peat/security/aead.hpp"
+#include "peat/security/group_key.hpp"
 #include "peat/security/trust.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -19,6 +21,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     PEAT_FUZZ_CHECK(e->to_bytes() == input);
     SymmetricKey key{SecretKey{}};
     (void)key.decrypt(*e);
+  }
+  if (auto m = EncryptedCellMessage::decode(in)) {
+    auto again = m->encode();
+    PEAT_FUZZ_CHECK(again.ok() && *again == input);
+    GroupKey key("cell", SecretKey{}, 1, 0);
+    (void)key.decrypt(*m);
   }
   return 0;
 }
