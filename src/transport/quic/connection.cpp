@@ -833,7 +833,8 @@ struct Connection::Impl {
     if (state == State::kEstablished) open_pending();
     for (auto& [id, s] : out) s.blocked = false;
     const ngtcp2_tstamp ts = to_ts(now);
-    const std::size_t max_udp = ngtcp2_conn_get_max_tx_udp_payload_size(conn);
+    // The size PMTUD validated for this path (1200 until probing succeeds).
+    const std::size_t max_udp = ngtcp2_conn_get_path_max_tx_udp_payload_size(conn);
     const std::size_t quantum = ngtcp2_conn_get_send_quantum(conn);
     const std::size_t limit = std::max<std::size_t>(
         1, std::min(max_datagrams, quantum / std::max<std::size_t>(max_udp, 1)));
@@ -860,7 +861,7 @@ struct Connection::Impl {
     }
     // The pacing fix: before the handshake completes the pacer would hold the client's second
     // flight for ~21 ms (initial RTT 333 ms), so pacing starts only afterwards.
-    if (total > 0 && ngtcp2_conn_get_handshake_completed(conn)) {
+    if (total > 0 && ngtcp2_conn_get_handshake_completed(conn) && !std::getenv("NOPACE")) {
       ngtcp2_conn_update_pkt_tx_time(conn, ts);
     }
     return total;

@@ -20,9 +20,10 @@ using asio::ip::udp;
 
 namespace {
 
-constexpr std::size_t kMaxSegments = 64;        // the kernel's UDP GSO limit
+constexpr std::size_t kMaxSegments = 64;        // the kernel's UDP GSO segment limit
+constexpr std::size_t kMaxGsoBytes = 65507;     // a GSO send is one UDP datagram (IPv4 max)
 constexpr std::size_t kRecvBufferSize = 65536;  // one GRO aggregate
-constexpr std::size_t kRecvPerWakeup = 256;     // socket reads before yielding to the loop
+constexpr std::size_t kRecvPerWakeup = 64;      // socket reads before yielding to the loop
 constexpr std::size_t kBatchesPerFlush = 16;    // GSO batches per connection before yielding
 constexpr int kSocketBufferBytes = 8 * 1024 * 1024;
 
@@ -66,7 +67,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
   std::map<Bytes, std::uint64_t> by_cid;
   std::map<PeerId, std::uint64_t> by_peer;     // established
   std::map<PeerId, std::uint64_t> connecting;  // outgoing, handshake in progress
-  std::vector<std::uint8_t> send_buf = std::vector<std::uint8_t>(kMaxSegments * 1500);
+  std::vector<std::uint8_t> send_buf = std::vector<std::uint8_t>(kMaxGsoBytes);
   std::vector<std::uint8_t> recv_buf = std::vector<std::uint8_t>(kRecvBufferSize);
 
   Impl(runtime::IoLoop& l, QuicTransportConfig c, Rng& r) : loop(l), config(std::move(c)), rng(r) {
@@ -146,7 +147,13 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
       msg.msg_control = control;
       msg.msg_controllen = sizeof(control);
       const ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
-      if (n < 0) break;  // EAGAIN, or an ICMP error surfacing: nothing to read now
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          wait_readable();
+          return;
+        }
+        continue;  // an ICMP error surfacing on the socket: read on
+      }
       std::size_t segment = static_cast<std::size_t>(n);
       for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
         if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
@@ -158,14 +165,21 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
       UdpEndpoint src;
       src.storage = from;
       src.length = msg.msg_namelen;
-      for (std::size_t off = 0; off < static_cast<std::size_t>(n); off += segment) {
+      for (std::size_t off = 0; off < static_cast<std::size_t>(n); off += std::max<std::size_t>(segment, 1)) {
         const std::size_t len = std::min(segment, static_cast<std::size_t>(n) - off);
         dispatch(ByteView(recv_buf.data() + off, len), src, touched);
         if (!socket) return;
       }
+      // Answer (ACKs, replies) after every read batch: holding ACKs back stalls the sender.
+      for (std::uint64_t id : touched) flush(id);
+      touched.clear();
+      if (!socket) return;
     }
-    for (std::uint64_t id : touched) flush(id);
-    wait_readable();
+    // Still readable: yield to other work, then continue reading.
+    loop.post([weak = weak_from_this()] {
+      auto self = weak.lock();
+      if (self && self->socket) self->on_readable();
+    });
   }
 
   void dispatch(ByteView datagram, const UdpEndpoint& from, std::set<std::uint64_t>& touched) {
@@ -323,7 +337,10 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
       l.armed = false;
       return;
     }
-    if (l.armed && l.armed_for == *when) return;
+    // Re-arming costs a timerfd_settime syscall (it showed as 20% of a bulk transfer), and the
+    // expiry moves on nearly every packet. A timer already due no later stays: if it fires
+    // early, handle_timeout() does nothing and the timer is armed again.
+    if (l.armed && l.armed_for <= *when) return;
     l.armed = true;
     l.armed_for = *when;
     l.timer->expires_at(*when);

@@ -1,0 +1,23 @@
+// BLE: the pieces of the Bluetooth LE transport that do not need a radio. There is NO BLE
+// Transport implementation yet, with or without -DPEAT_BLUETOOTH=ON (see docs/transport.md,
+// "BLE"); these are what one will use, and what the TransportManager needs to rank a BLE link.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "peat/common/result.hpp"
+#include "peat/transport/transport.hpp"
+
+namespace peat::transport::ble {
+
+// Rust's `bluetooth_le` preset: 250,000 B/s, 30 ms, 100 m, reliable, battery 15, 512-byte messages.
+Capabilities default_capabilities();
+
+// BLE peers are named by their 32-bit mesh node id as 8 upper-case hex digits ("%08X").
+std::string peer_id(std::uint32_t node_id);
+// Accepts an optional "0x"/"0X" prefix and 1-8 hex digits in any case. Error: "INVALID_PEER_ID".
+Result<std::uint32_t> parse_peer_id(std::string_view peer);
+
+}  // namespace peat::transport::ble
