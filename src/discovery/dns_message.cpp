@@ -167,6 +167,8 @@ Result<ResourceRecord> read_record(Reader& r, ByteView packet) {
     }
     case RecordType::kTxt: {
       TxtData txt;
+      // Zero-length TXT RDATA means one empty string (RFC 6763 §6.1), as we encode it.
+      if (rdlen == 0) txt.entries.emplace_back();
       std::size_t p = start;
       while (p < end) {
         const std::size_t len = packet[p];
@@ -189,6 +191,7 @@ Result<ResourceRecord> read_record(Reader& r, ByteView packet) {
 
 class Writer {
  public:
+  explicit Writer(bool compress = true) : compress_(compress) {}
   Bytes out;
   void u8(std::uint8_t v) { out.push_back(v); }
   void u16(std::uint16_t v) {
@@ -214,7 +217,7 @@ class Writer {
                                            n.labels.end())};
       const std::string key = lower_key(suffix);
       auto it = offsets_.find(key);
-      if (it != offsets_.end()) {
+      if (compress_ && it != offsets_.end()) {
         u16(static_cast<std::uint16_t>(0xC000 | it->second));
         return {};
       }
@@ -233,28 +236,7 @@ class Writer {
     u32(rr.ttl);
     const std::size_t len_at = out.size();
     u16(0);
-    if (auto* ptr = std::get_if<PtrData>(&rr.data)) {
-      PEAT_TRY_STATUS(name(*ptr));
-    } else if (auto* srv = std::get_if<SrvData>(&rr.data)) {
-      u16(srv->priority);
-      u16(srv->weight);
-      u16(srv->port);
-      PEAT_TRY_STATUS(name(srv->target));  // RFC 6762 §18.14: compression allowed in SRV
-    } else if (auto* txt = std::get_if<TxtData>(&rr.data)) {
-      if (txt->entries.empty()) u8(0);  // RFC 6763 §6.1: an empty TXT holds one empty string
-      for (const auto& e : txt->entries) {
-        if (e.size() > 255) return make_error("DNS_BAD_RDATA", "TXT entry longer than 255 bytes");
-        u8(static_cast<std::uint8_t>(e.size()));
-        out.insert(out.end(), e.begin(), e.end());
-      }
-    } else if (auto* a = std::get_if<AData>(&rr.data)) {
-      out.insert(out.end(), a->begin(), a->end());
-    } else if (auto* aaaa = std::get_if<AaaaData>(&rr.data)) {
-      out.insert(out.end(), aaaa->begin(), aaaa->end());
-    } else {
-      const auto& raw = std::get<RawData>(rr.data).bytes;
-      out.insert(out.end(), raw.begin(), raw.end());
-    }
+    PEAT_TRY_STATUS(rdata(rr.data));
     const std::size_t len = out.size() - len_at - 2;
     if (len > 0xFFFF) return make_error("DNS_BAD_RDATA", "RDATA longer than 65535 bytes");
     out[len_at] = static_cast<std::uint8_t>(len >> 8);
@@ -262,7 +244,34 @@ class Writer {
     return {};
   }
 
+  Status rdata(const RData& data) {
+    if (auto* ptr = std::get_if<PtrData>(&data)) {
+      PEAT_TRY_STATUS(name(*ptr));
+    } else if (auto* srv = std::get_if<SrvData>(&data)) {
+      u16(srv->priority);
+      u16(srv->weight);
+      u16(srv->port);
+      PEAT_TRY_STATUS(name(srv->target));  // RFC 6762 §18.14: compression allowed in SRV
+    } else if (auto* txt = std::get_if<TxtData>(&data)) {
+      if (txt->entries.empty()) u8(0);  // RFC 6763 §6.1: an empty TXT holds one empty string
+      for (const auto& e : txt->entries) {
+        if (e.size() > 255) return make_error("DNS_BAD_RDATA", "TXT entry longer than 255 bytes");
+        u8(static_cast<std::uint8_t>(e.size()));
+        out.insert(out.end(), e.begin(), e.end());
+      }
+    } else if (auto* a = std::get_if<AData>(&data)) {
+      out.insert(out.end(), a->begin(), a->end());
+    } else if (auto* aaaa = std::get_if<AaaaData>(&data)) {
+      out.insert(out.end(), aaaa->begin(), aaaa->end());
+    } else {
+      const auto& raw = std::get<RawData>(data).bytes;
+      out.insert(out.end(), raw.begin(), raw.end());
+    }
+    return {};
+  }
+
  private:
+  bool compress_;
   std::map<std::string, std::size_t> offsets_;
 };
 
@@ -407,6 +416,12 @@ Result<Bytes> encode_dns_message(const Message& m) {
   for (const auto* section : {&m.answers, &m.authorities, &m.additionals}) {
     for (const auto& rr : *section) PEAT_TRY_STATUS(w.record(rr));
   }
+  return std::move(w.out);
+}
+
+Result<Bytes> encode_rdata(const RData& data) {
+  Writer w(false);
+  PEAT_TRY_STATUS(w.rdata(data));
   return std::move(w.out);
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <tuple>
 
 namespace peat::discovery::mdns {
 namespace {
@@ -54,14 +55,88 @@ std::vector<ResourceRecord> MdnsResponder::records(bool goodbye) const {
 void MdnsResponder::start(Instant now) {
   running_ = true;
   goodbye_pending_ = false;
-  announce_at_ = {now, now + std::chrono::seconds(1)};
+  if (options_.probe) {
+    begin_probing(now);
+  } else {
+    probes_sent_ = -1;
+    announce_at_ = {now, now + std::chrono::seconds(1)};
+  }
+}
+
+void MdnsResponder::begin_probing(Instant at) {
+  probes_sent_ = 0;
+  next_probe_ = at;
+  announce_at_.clear();
 }
 
 void MdnsResponder::stop() {
   if (!running_) return;
   running_ = false;
+  const bool announced = probes_sent_ < 0;
+  probes_sent_ = -1;
   announce_at_.clear();
-  goodbye_pending_ = true;
+  goodbye_pending_ = announced;  // nothing to retract if we never announced
+}
+
+std::vector<ResourceRecord> MdnsResponder::unique_records() const {
+  std::vector<ResourceRecord> out;
+  for (auto& rr : records(false)) {
+    if (rr.cache_flush) out.push_back(std::move(rr));
+  }
+  return out;
+}
+
+bool MdnsResponder::owns_name(const Name& name) const {
+  return name.equals(advert_.instance_name()) || name.equals(advert_.host);
+}
+
+bool MdnsResponder::conflicts_with(const ResourceRecord& theirs) const {
+  if (!owns_name(theirs.name) || theirs.ttl == 0) return false;
+  const auto mine = unique_records();
+  const bool same = std::any_of(mine.begin(), mine.end(),
+                                [&](const ResourceRecord& m) { return m.same_record(theirs); });
+  if (same) return false;
+  // While probing any record for our names is a conflict; once announced only a different
+  // record of one of our unique types is (RFC 6762 §9).
+  if (probes_sent_ >= 0) return true;
+  return std::any_of(mine.begin(), mine.end(), [&](const ResourceRecord& m) {
+    return m.type == theirs.type && m.name.equals(theirs.name);
+  });
+}
+
+// RFC 6762 §8.2: compare the authority records each side probes with, sorted by class, type and
+// RDATA; the lexicographically later set wins. Equal sets are our own probe looped back.
+bool MdnsResponder::loses_tiebreak(const dns::Message& probe) const {
+  using Key = std::tuple<std::uint16_t, std::uint16_t, Bytes>;
+  auto keys = [](const std::vector<ResourceRecord>& rrs, const Name& name) {
+    std::vector<Key> out;
+    for (const auto& rr : rrs) {
+      if (!rr.name.equals(name)) continue;
+      out.emplace_back(rr.rclass, rr.type, dns::encode_rdata(rr.data).value_or(Bytes{}));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  for (const Name& name : {advert_.instance_name(), advert_.host}) {
+    const auto theirs = keys(probe.authorities, name);
+    if (theirs.empty()) continue;
+    const auto ours = keys(unique_records(), name);
+    if (std::lexicographical_compare(ours.begin(), ours.end(), theirs.begin(), theirs.end())) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void MdnsResponder::rename(Instant now) {
+  ++conflicts_;
+  const std::string n = std::to_string(conflicts_ + 1);
+  const std::string suffix = " (" + n + ")";
+  advert_.instance = base_instance_.substr(0, 63 - suffix.size()) + suffix;
+  if (!advert_.host.labels.empty()) {
+    advert_.host.labels.front() = base_host_.substr(0, 62 - n.size()) + "-" + n;
+  }
+  begin_probing(now);
 }
 
 std::vector<ResourceRecord> MdnsResponder::answers_for(const dns::Question& q) const {
@@ -103,8 +178,30 @@ std::vector<ResourceRecord> MdnsResponder::additionals_for(
 
 void MdnsResponder::on_message(const dns::Message& message, const SocketAddress& from,
                                Instant now) {
-  (void)now;
-  if (!running_ || message.is_response() || message.questions.empty()) return;
+  if (!running_) return;
+  if (message.is_response()) {
+    for (const auto* section : {&message.answers, &message.additionals}) {
+      for (const auto& rr : *section) {
+        if (conflicts_with(rr)) {
+          rename(now);
+          return;
+        }
+      }
+    }
+    return;
+  }
+  if (probes_sent_ >= 0) {
+    // Someone else probing for our names at the same time (§8.2): the later data wins.
+    if (!message.authorities.empty() && loses_tiebreak(message)) {
+      begin_probing(now + std::chrono::seconds(1));
+    }
+    return;  // names are not ours until probing succeeds
+  }
+  answer_query(message, from);
+}
+
+void MdnsResponder::answer_query(const dns::Message& message, const SocketAddress& from) {
+  if (message.questions.empty()) return;
   std::vector<ResourceRecord> answers;
   for (const auto& q : message.questions) {
     for (auto& rr : answers_for(q)) {
@@ -156,6 +253,25 @@ std::vector<Outgoing> MdnsResponder::poll(Instant now) {
     goodbye_pending_ = false;
     announce(true);
   }
+  if (running_ && probes_sent_ >= 0 && now >= next_probe_) {
+    if (probes_sent_ < 3) {
+      dns::Message probe;
+      for (const Name& name : {advert_.instance_name(), advert_.host}) {
+        probe.questions.push_back(
+            dns::Question{name, static_cast<std::uint16_t>(RecordType::kAny), dns::kClassIn, true});
+      }
+      probe.authorities = unique_records();
+      for (auto& rr : probe.authorities) rr.cache_flush = false;
+      if (auto bytes = dns::encode_dns_message(probe)) {
+        out.push_back(Outgoing{std::move(*bytes), {}});
+      }
+      ++probes_sent_;
+      next_probe_ = now + std::chrono::milliseconds(250);
+    } else {
+      probes_sent_ = -1;  // 250 ms after the third probe without conflict: the names are ours
+      announce_at_ = {now, now + std::chrono::seconds(1)};
+    }
+  }
   while (!announce_at_.empty() && announce_at_.front() <= now) {
     announce_at_.erase(announce_at_.begin());
     announce(false);
@@ -165,6 +281,7 @@ std::vector<Outgoing> MdnsResponder::poll(Instant now) {
 
 std::optional<Instant> MdnsResponder::next_wakeup() const {
   if (!pending_.empty() || goodbye_pending_) return Instant::min();
+  if (running_ && probes_sent_ >= 0) return next_probe_;
   if (announce_at_.empty()) return std::nullopt;
   return announce_at_.front();
 }

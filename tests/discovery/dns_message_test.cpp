@@ -217,6 +217,16 @@ TEST(DnsMessageDecode, PtrMayPointBackIntoTheMessage) {
   EXPECT_EQ(std::get<PtrData>(r->answers[0].data).to_string(), "y.x.");
 }
 
+TEST(DnsMessageDecode, ZeroLengthTxtIsOneEmptyString) {
+  // Found by fuzz_dns_message: it must decode the way we re-encode it.
+  auto r = decode_dns_message(one_answer(16, {}));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(std::get<TxtData>(r->answers[0].data).entries, std::vector<std::string>{""});
+  auto again = decode_dns_message(*encode_dns_message(*r));
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->answers[0].same_record(r->answers[0]));
+}
+
 TEST(DnsMessageDecode, TrailingBytesAreRejected) {
   Bytes p = one_answer(1, {1, 2, 3, 4});
   p.push_back(0);

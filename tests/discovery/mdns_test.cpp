@@ -16,6 +16,7 @@ using dns::RecordType;
 
 const Instant kT0 = Instant{} + 1h;
 const SocketAddress kPeer{"10.0.0.9", kMdnsPort};
+const ResponderOptions kNoProbe{false};
 
 ServiceAdvert advert(const std::string& node = "n1") {
   MdnsConfig config;
@@ -101,7 +102,7 @@ TEST(MdnsMapping, PeerFromServiceFollowsRust) {
 }
 
 TEST(MdnsResponder, AnnouncesTwiceOneSecondApart) {
-  MdnsResponder r(advert());
+  MdnsResponder r(advert(), kNoProbe);
   r.start(kT0);
   auto first = r.poll(kT0);
   ASSERT_EQ(first.size(), 1u);
@@ -121,7 +122,7 @@ TEST(MdnsResponder, AnnouncesTwiceOneSecondApart) {
 }
 
 TEST(MdnsResponder, AnswersPtrQueryWithAdditionals) {
-  MdnsResponder r(advert());
+  MdnsResponder r(advert(), kNoProbe);
   r.start(kT0);
   (void)r.poll(kT0 + 2s);
   r.on_message(query("_peat._udp.local.", RecordType::kPtr), kPeer, kT0 + 3s);
@@ -141,7 +142,7 @@ TEST(MdnsResponder, AnswersPtrQueryWithAdditionals) {
 }
 
 TEST(MdnsResponder, AnswersSrvTxtAddressAndEnumerationQueries) {
-  MdnsResponder r(advert());
+  MdnsResponder r(advert(), kNoProbe);
   r.start(kT0);
   (void)r.poll(kT0);
   r.on_message(query("PEAT-N1._peat._udp.local.", RecordType::kAny), kPeer, kT0);
@@ -165,7 +166,7 @@ TEST(MdnsResponder, AnswersSrvTxtAddressAndEnumerationQueries) {
 }
 
 TEST(MdnsResponder, KnownAnswerSuppression) {
-  MdnsResponder r(advert());
+  MdnsResponder r(advert(), kNoProbe);
   r.start(kT0);
   (void)r.poll(kT0);
   Message q = query("_peat._udp.local.", RecordType::kPtr);
@@ -180,7 +181,7 @@ TEST(MdnsResponder, KnownAnswerSuppression) {
 }
 
 TEST(MdnsResponder, LegacyUnicastQueryGetsUnicastReply) {
-  MdnsResponder r(advert());
+  MdnsResponder r(advert(), kNoProbe);
   r.start(kT0);
   (void)r.poll(kT0);
   Message q = query("_peat._udp.local.", RecordType::kPtr);
@@ -201,7 +202,7 @@ TEST(MdnsResponder, LegacyUnicastQueryGetsUnicastReply) {
 }
 
 TEST(MdnsResponder, IgnoresResponsesAndQueriesWhenStopped) {
-  MdnsResponder r(advert());
+  MdnsResponder r(advert(), kNoProbe);
   r.on_message(query("_peat._udp.local.", RecordType::kPtr), kPeer, kT0);
   EXPECT_TRUE(r.poll(kT0).empty());  // not started
   r.start(kT0);
@@ -213,7 +214,7 @@ TEST(MdnsResponder, IgnoresResponsesAndQueriesWhenStopped) {
 }
 
 TEST(MdnsResponder, StopSendsGoodbyeWithTtlZero) {
-  MdnsResponder r(advert());
+  MdnsResponder r(advert(), kNoProbe);
   r.start(kT0);
   r.stop();
   auto out = r.poll(kT0);
@@ -226,14 +227,119 @@ TEST(MdnsResponder, StopSendsGoodbyeWithTtlZero) {
   EXPECT_TRUE(r.poll(kT0).empty());
 }
 
+Message announcement(const std::string& node);
+
+TEST(MdnsResponder, ProbesThreeTimesThenAnnouncesTwice) {
+  MdnsResponder r(advert());
+  r.start(kT0);
+  EXPECT_TRUE(r.probing());
+  for (auto at : {0ms, 250ms, 500ms}) {
+    EXPECT_EQ(r.next_wakeup(), kT0 + at);
+    auto out = r.poll(kT0 + at);
+    ASSERT_EQ(out.size(), 1u);
+    auto probe = decode(out[0].data);
+    EXPECT_FALSE(probe.is_response());
+    ASSERT_EQ(probe.questions.size(), 2u);
+    EXPECT_TRUE(probe.questions[0].unicast_response);
+    EXPECT_EQ(probe.questions[0].type, static_cast<std::uint16_t>(RecordType::kAny));
+    EXPECT_EQ(probe.questions[0].name.to_string(), "peat-n1._peat._udp.local.");
+    EXPECT_EQ(probe.questions[1].name.to_string(), "n1.local.");
+    EXPECT_EQ(count_type(probe.authorities, RecordType::kSrv), 1u);
+    EXPECT_EQ(count_type(probe.authorities, RecordType::kA), 1u);
+    // Not answering yet: the names are not ours until probing succeeds.
+    r.on_message(query("_peat._udp.local.", RecordType::kPtr), kPeer, kT0 + at);
+    r.on_message(probe, kPeer, kT0 + at);  // our own probe, looped back: no conflict
+  }
+  EXPECT_TRUE(r.poll(kT0 + 600ms).empty());
+  auto first = r.poll(kT0 + 750ms);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_TRUE(decode(first[0].data).is_response());
+  EXPECT_FALSE(r.probing());
+  EXPECT_EQ(r.poll(kT0 + 1750ms).size(), 1u);
+  EXPECT_EQ(r.conflicts(), 0);
+}
+
+TEST(MdnsResponder, ConflictWhileProbingRenamesAndProbesAgain) {
+  MdnsResponder r(advert());
+  r.start(kT0);
+  (void)r.poll(kT0);
+  Message theirs = announcement("n1");
+  for (auto& rr : theirs.answers) {
+    if (auto* srv = std::get_if<dns::SrvData>(&rr.data)) srv->port = 9999;
+  }
+  r.on_message(theirs, kPeer, kT0 + 100ms);
+  EXPECT_EQ(r.conflicts(), 1);
+  EXPECT_EQ(r.advert().instance_name().to_string(), "peat-n1 (2)._peat._udp.local.");
+  EXPECT_EQ(r.advert().host.to_string(), "n1-2.local.");
+  EXPECT_TRUE(r.probing());
+  auto probe = decode(r.poll(kT0 + 100ms).at(0).data);
+  EXPECT_EQ(probe.questions[0].name.to_string(), "peat-n1 (2)._peat._udp.local.");
+  // The TXT keeps the node id, so peers still map the renamed instance to n1.
+  EXPECT_EQ(r.advert().txt.at(0).second, "n1");
+}
+
+TEST(MdnsResponder, SimultaneousProbeTieBreak) {
+  // Their SRV port is higher, so their data is lexicographically later: we wait 1 s.
+  MdnsResponder r(advert());
+  r.start(kT0);
+  (void)r.poll(kT0);
+  MdnsResponder other(advert());
+  Message probe;
+  probe.questions.push_back({r.advert().instance_name(), 255, dns::kClassIn, true});
+  for (auto& rr : other.records(false)) {
+    if (!rr.cache_flush) continue;
+    if (auto* srv = std::get_if<dns::SrvData>(&rr.data)) srv->port = 6000;
+    probe.authorities.push_back(rr);
+  }
+  r.on_message(probe, kPeer, kT0 + 100ms);
+  EXPECT_EQ(r.next_wakeup(), kT0 + 1100ms);
+  EXPECT_EQ(r.conflicts(), 0);
+
+  // Earlier data (lower port): we win and carry on.
+  MdnsResponder w(advert());
+  w.start(kT0);
+  (void)w.poll(kT0);
+  for (auto& rr : probe.authorities) {
+    if (auto* srv = std::get_if<dns::SrvData>(&rr.data)) srv->port = 10;
+  }
+  w.on_message(probe, kPeer, kT0 + 100ms);
+  EXPECT_EQ(w.next_wakeup(), kT0 + 250ms);
+}
+
+TEST(MdnsResponder, ConflictAfterAnnouncingOnlyForUniqueRecords) {
+  MdnsResponder r(advert(), kNoProbe);
+  r.start(kT0);
+  (void)r.poll(kT0 + 2s);
+  // Someone else's PTR for our service type (shared record) is fine.
+  r.on_message(announcement("other"), kPeer, kT0 + 3s);
+  // Our own announcement looped back is fine.
+  r.on_message(announcement("n1"), kPeer, kT0 + 3s);
+  EXPECT_EQ(r.conflicts(), 0);
+  // A different address for our host name is a conflict (§9).
+  Message theirs = announcement("n1");
+  for (auto& rr : theirs.answers) {
+    if (auto* a = std::get_if<dns::AData>(&rr.data)) *a = {10, 9, 9, 9};
+  }
+  r.on_message(theirs, kPeer, kT0 + 4s);
+  EXPECT_EQ(r.conflicts(), 1);
+  EXPECT_TRUE(r.probing());
+}
+
+TEST(MdnsResponder, StopWhileProbingSendsNoGoodbye) {
+  MdnsResponder r(advert());
+  r.start(kT0);
+  (void)r.poll(kT0);
+  r.stop();
+  EXPECT_TRUE(r.poll(kT0 + 1s).empty());
+}
+
 // --- browser ---
 
-Message announcement(const std::string& node, std::uint32_t ttl_scale = 1) {
-  MdnsResponder r(advert(node));
+Message announcement(const std::string& node) {
+  MdnsResponder r(advert(node), kNoProbe);
   Message m;
   m.flags = dns::kResponseFlags;
   m.answers = r.records(false);
-  for (auto& rr : m.answers) rr.ttl *= ttl_scale;
   return m;
 }
 
@@ -306,7 +412,7 @@ TEST(MdnsBrowser, GoodbyeRemovesAfterOneSecond) {
   b.start(kT0);
   b.on_message(announcement("n1"), kT0);
   (void)b.take_events();
-  MdnsResponder r(advert("n1"));
+  MdnsResponder r(advert("n1"), kNoProbe);
   Message bye;
   bye.flags = dns::kResponseFlags;
   bye.answers = r.records(true);
@@ -429,9 +535,31 @@ TEST(MdnsBrowser, CacheFlushReplacesOldAddress) {
   EXPECT_EQ(ev[0].service.addresses, (std::vector<std::string>{"10.0.0.42", "fd00::1"}));
 }
 
+// A response as python3-zeroconf 0.47 writes it (PTR + SRV/TXT/A/AAAA additionals, compressed;
+// also the seed fuzz/corpus/dns_message/zeroconf_response.bin).
+TEST(MdnsInterop, DecodesZeroconfResponse) {
+  auto bytes = from_hex(
+      "000084000000000100000004055f70656174045f756470056c6f63616c00000c000100001194000a07706561"
+      "742d6e31c00cc0280021800100000078000b000000001388026e31c017c028001080010000119400170a6e6f"
+      "64655f69643d6e310b726f6c653d6c6561646572c044000180010000007800040a000001c044001c80010000"
+      "00780010fd000000000000000000000000000001");
+  ASSERT_TRUE(bytes);
+  SeededRng rng(1);
+  MdnsBrowser b(peat_type(), rng);
+  b.start(kT0);
+  b.on_message(decode(*bytes), kT0);
+  auto ev = b.take_events();
+  ASSERT_EQ(ev.size(), 1u);
+  auto peer = peer_from_service(ev[0].service, kT0);
+  ASSERT_TRUE(peer);
+  EXPECT_EQ(peer->node_id, "n1");
+  EXPECT_EQ(peer->addresses, (std::vector<SocketAddress>{{"10.0.0.1", 5000}, {"fd00::1", 5000}}));
+  EXPECT_EQ(peer->metadata.at("role"), "leader");
+}
+
 TEST(MdnsEndToEnd, BrowserResolvesResponderInMemory) {
   SeededRng rng(3);
-  MdnsResponder r(advert("n7"));
+  MdnsResponder r(advert("n7"), kNoProbe);
   MdnsBrowser b(peat_type(), rng);
   r.start(kT0);
   b.start(kT0);

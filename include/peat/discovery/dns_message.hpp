@@ -101,6 +101,9 @@ Result<Message> decode_dns_message(ByteView packet);
 // Encodes with name compression. "DNS_BAD_NAME" for labels longer than 63 bytes or names over 255.
 Result<Bytes> encode_dns_message(const Message& message);
 
+// RDATA alone, names uncompressed (the canonical form RFC 6762 §8.2 compares for tie-breaking).
+Result<Bytes> encode_rdata(const RData& data);
+
 // "key=value" entries → pairs; "key" alone → value "". Empty entries and entries starting with
 // '=' are skipped; the first occurrence of a key wins (RFC 6763 §6.4).
 std::vector<std::pair<std::string, std::string>> parse_txt(const TxtData& txt);

@@ -1,11 +1,15 @@
 // MdnsResponder: publishes one DNS-SD service instance (RFC 6762/6763), sans-I/O.
 // Feed it received messages and `now`; poll() returns the datagrams to send.
 //
-// Timing: two announcements on start, 1 s apart (RFC 6762 §8.3); answers to queries are sent at
-// once (no 20-120 ms aggregation delay); stop() sends a goodbye (TTL 0). Records: PTR
-// <type> → <instance>.<type>, PTR _services._dns-sd._udp.local. → <type>, SRV/TXT of the instance,
-// A/AAAA of the host. TTLs: 120 s for SRV/A/AAAA, 4500 s for PTR/TXT (RFC 6762 §10). Known-answer
-// suppression (§7.1) for PTR answers. No probing: name conflicts are not detected.
+// Timing: on start, three probes 250 ms apart (RFC 6762 §8.1: QU queries for the instance and host
+// names carrying our records in the authority section), then two announcements 1 s apart (§8.3).
+// A conflicting response while probing, or later a response with different data for one of our
+// unique records (§9), renames the instance "peat-n1" → "peat-n1 (2)" (and the host "n1" →
+// "n1-2") and probes again; a simultaneous probe with lexicographically later data (§8.2) makes
+// us wait 1 s and probe again. Answers to queries are sent at once (no 20-120 ms aggregation
+// delay); stop() sends a goodbye (TTL 0). Records: PTR <type> → <instance>.<type>,
+// PTR _services._dns-sd._udp.local. → <type>, SRV/TXT of the instance, A/AAAA of the host. TTLs:
+// 120 s for SRV/A/AAAA, 4500 s for PTR/TXT (§10). Known-answer suppression (§7.1).
 #pragma once
 
 #include <cstdint>
@@ -44,16 +48,28 @@ struct Outgoing {
   std::optional<SocketAddress> to;
 };
 
+struct ResponderOptions {
+  bool probe = true;  // false: announce at once (names known to be unique, e.g. tests)
+};
+
 class MdnsResponder {
  public:
-  explicit MdnsResponder(ServiceAdvert advert) : advert_(std::move(advert)) {}
+  explicit MdnsResponder(ServiceAdvert advert, ResponderOptions options = {})
+      : advert_(std::move(advert)),
+        options_(options),
+        base_instance_(advert_.instance),
+        base_host_(advert_.host.labels.empty() ? std::string() : advert_.host.labels.front()) {}
 
+  // The records as currently published (the instance and host names change on conflicts).
   const ServiceAdvert& advert() const { return advert_; }
-  // Schedules the two announcements (now, now + 1 s).
+  // Starts probing (then announcing), or announcing at once without probing.
   void start(Instant now);
   // Queues a goodbye for every record; nothing more is sent afterwards.
   void stop();
   bool running() const { return running_; }
+  bool probing() const { return running_ && probes_sent_ >= 0; }
+  // Name conflicts seen so far (each one renamed us).
+  int conflicts() const { return conflicts_; }
 
   void on_message(const dns::Message& message, const SocketAddress& from, Instant now);
   std::vector<Outgoing> poll(Instant now);
@@ -66,8 +82,22 @@ class MdnsResponder {
   std::vector<dns::ResourceRecord> answers_for(const dns::Question& q) const;
   std::vector<dns::ResourceRecord> additionals_for(
       const std::vector<dns::ResourceRecord>& answers) const;
+  // Our unique records (SRV, TXT, A, AAAA): the ones probed and defended.
+  std::vector<dns::ResourceRecord> unique_records() const;
+  bool owns_name(const dns::Name& name) const;
+  bool conflicts_with(const dns::ResourceRecord& theirs) const;
+  bool loses_tiebreak(const dns::Message& probe) const;
+  void begin_probing(Instant at);
+  void rename(Instant now);
+  void answer_query(const dns::Message& message, const SocketAddress& from);
 
   ServiceAdvert advert_;
+  ResponderOptions options_;
+  std::string base_instance_;
+  std::string base_host_;
+  int conflicts_ = 0;
+  int probes_sent_ = -1;  // -1: not probing
+  Instant next_probe_{};
   bool running_ = false;
   std::vector<Instant> announce_at_;
   bool goodbye_pending_ = false;

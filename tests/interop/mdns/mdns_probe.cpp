@@ -3,7 +3,7 @@
 //
 //   interop_mdns_probe advertise --node ID --port P [--txt k=v]... [--interface IF] --seconds S
 //   interop_mdns_probe browse --node ID --port P [--txt k=v]... [--interface IF] [--expect-lost]
-//                             --seconds S
+//                             [--expect-address IP] --seconds S
 // Exit 0 on success, 1 when the expectation was not met in time, 2 on usage/setup errors.
 #include <csignal>
 #include <cstdio>
@@ -24,7 +24,7 @@ using peat::discovery::PeerLost;
 using peat::discovery::PeerUpdated;
 
 struct Args {
-  std::string mode, node, interface;
+  std::string mode, node, interface, expect_address;
   std::uint16_t port = 0;
   std::map<std::string, std::string> txt;
   bool expect_lost = false;
@@ -45,6 +45,8 @@ bool parse(int argc, char** argv, Args& a) {
       a.interface = next();
     } else if (k == "--seconds") {
       a.seconds = std::atoi(next().c_str());
+    } else if (k == "--expect-address") {
+      a.expect_address = next();
     } else if (k == "--expect-lost") {
       a.expect_lost = true;
     } else if (k == "--txt") {
@@ -74,7 +76,7 @@ int main(int argc, char** argv) {
   Args args;
   if (!parse(argc, argv, args)) {
     std::cerr << "usage: interop_mdns_probe advertise|browse --node ID --port P [--txt k=v]... "
-                 "[--interface IF] [--expect-lost] --seconds S\n";
+                 "[--interface IF] [--expect-lost] [--expect-address IP] --seconds S\n";
     return 2;
   }
   peat::runtime::IoLoop loop;
@@ -116,7 +118,12 @@ int main(int argc, char** argv) {
                       << describe(*p) << std::endl;
             if (p->node_id != args.node) continue;
             bool ok = !p->addresses.empty();
-            for (const auto& a : p->addresses) ok = ok && a.port == args.port;
+            bool has_expected = args.expect_address.empty();
+            for (const auto& a : p->addresses) {
+              ok = ok && a.port == args.port;
+              has_expected = has_expected || a.host == args.expect_address;
+            }
+            ok = ok && has_expected;
             for (const auto& [k, v] : args.txt) {
               auto it = p->metadata.find(k);
               ok = ok && it != p->metadata.end() && it->second == v;

@@ -5,7 +5,8 @@
       waits until service peat-ID._peat._udp.local. resolves with node_id=ID, port P and the
       TXT pairs (and, with --expect-removal, until it is removed again); exit 0 / 1.
   zeroconf_peer.py register --node ID --port P [--txt k=v]... --seconds S
-      registers peat-ID._peat._udp.local. on 127.0.0.1, keeps it S seconds, unregisters.
+      registers peat-ID._peat._udp.local. on --address (127.0.0.1), keeps it S seconds,
+      unregisters.
 """
 import argparse
 import socket
@@ -26,7 +27,9 @@ def main():
     ap.add_argument("--txt", action="append", default=[])
     ap.add_argument("--expect-removal", action="store_true")
     ap.add_argument("--seconds", type=float, default=10)
-    ap.add_argument("--address", default="127.0.0.1")
+    ap.add_argument("--address", default="127.0.0.1",
+                    help="interface address to use (and to register)")
+    ap.add_argument("--expect-address", help="browse: an address the service must have")
     a = ap.parse_args()
     txt = dict(kv.split("=", 1) for kv in a.txt)
     zc = Zeroconf(interfaces=[a.address], ip_version=IPVersion.V4Only)
@@ -75,6 +78,9 @@ def main():
                     state["why"] = "TXT %s lacks %s" % (props, want)
                 elif not info.parsed_addresses():
                     state["why"] = "no addresses"
+                elif a.expect_address and a.expect_address not in info.parsed_addresses():
+                    state["why"] = "addresses %s lack %s" % (info.parsed_addresses(),
+                                                            a.expect_address)
                 else:
                     state["ok"] = True
                     if not a.expect_removal:
