@@ -128,6 +128,32 @@ void BM_DocumentPutEdit(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 
+// 1000 new documents per transaction (what a sync round delivering many documents does).
+void BM_DocumentPutMany1000(benchmark::State& state) {
+  std::string dir = bench_dir("docmany");
+  auto store = std::move(peat::store::DocumentStore::open(dir, bench_actor()).value());
+  std::size_t n = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<peat::doc::Document> docs;
+    docs.reserve(1000);
+    std::vector<std::pair<std::string, peat::doc::Document*>> batch;
+    for (int k = 0; k < 1000; ++k) {
+      docs.emplace_back(bench_actor());
+      (void)docs.back().put(peat::doc::kRoot, "callsign", "unit-" + std::to_string(n + k));
+      (void)docs.back().put(peat::doc::kRoot, "speed", std::int64_t{k});
+    }
+    for (int k = 0; k < 1000; ++k) batch.emplace_back("tracks:t" + std::to_string(n + k), &docs[k]);
+    state.ResumeTiming();
+    auto r = store->put_many(batch, 1'700'000'000'000);
+    if (!r.ok()) state.SkipWithError("put_many failed");
+    n += 1000;
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(n));
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+
 void BM_DocumentGet(benchmark::State& state) {
   std::string dir = bench_dir("docget");
   auto store = std::move(peat::store::DocumentStore::open(dir, bench_actor()).value());
@@ -156,6 +182,7 @@ BENCHMARK(BM_DocumentPutNew)->Iterations(300)->UseRealTime();
 // Arg 1: durable (fsync per commit); arg 0: MDB_NOSYNC, which shows the CPU cost.
 BENCHMARK(BM_DocumentPutEdit)->Arg(1)->Iterations(300)->UseRealTime();
 BENCHMARK(BM_DocumentPutEdit)->Arg(0)->Iterations(3000)->UseRealTime();
+BENCHMARK(BM_DocumentPutMany1000)->Iterations(5)->UseRealTime();
 BENCHMARK(BM_DocumentGet);
 #endif
 BENCHMARK(BM_LmdbPutOneCommitEach)->Iterations(500)->UseRealTime();

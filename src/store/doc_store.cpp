@@ -371,44 +371,74 @@ Result<std::pair<std::string, std::string>> DocStore::split_key(std::string_view
 }
 
 Status DocStore::append(std::string_view key, ByteView chunks, const WriteInfo& info) {
-  auto parts = split_key(key);
-  if (!parts.ok()) return parts.error();
-  Status st = impl_->env->write([&](Txn& t) -> Status {
-    PEAT_TRY_STATUS(impl_->check_tombstone(t, key, parts->first, info.lamport));
-    auto existing = impl_->read_meta(t, key);
-    if (!existing.ok()) return existing.error();
-    DocMeta m = existing->value_or(DocMeta{});
-    if (!chunks.empty()) {
-      PEAT_TRY_STATUS(t.put(impl_->tail, tail_key(key, m.next_seq), chunks));
-      ++m.next_seq;
-      ++m.tail_chunks;
-      m.tail_bytes += chunks.size();
-    }
-    PEAT_TRY_STATUS(impl_->apply_write_info(t, key, parts->first, m, info));
-    const auto& o = impl_->options;
-    if (o.compactor &&
-        (m.tail_bytes > o.compact_tail_bytes || m.tail_chunks > o.compact_tail_chunks)) {
-      PEAT_TRY_STATUS(impl_->compact_in(t, key, m));
-    }
-    return impl_->write_meta(t, key, m);
-  });
-  if (st.ok()) impl_->dispatch({{std::string(key), ChangeKind::kPut}});
-  return st;
+  return batch([&](Batch& b) { return b.append(key, chunks, info); });
 }
 
 Status DocStore::replace(std::string_view key, ByteView snapshot, const WriteInfo& info) {
+  return batch([&](Batch& b) { return b.replace(key, snapshot, info); });
+}
+
+Status DocStore::Batch::append(std::string_view key, ByteView chunks, const WriteInfo& info) {
   auto parts = split_key(key);
   if (!parts.ok()) return parts.error();
+  Txn& t = *txn_;
+  PEAT_TRY_STATUS(impl_->check_tombstone(t, key, parts->first, info.lamport));
+  auto existing = impl_->read_meta(t, key);
+  if (!existing.ok()) return existing.error();
+  DocMeta m = existing->value_or(DocMeta{});
+  if (!chunks.empty()) {
+    PEAT_TRY_STATUS(t.put(impl_->tail, tail_key(key, m.next_seq), chunks));
+    ++m.next_seq;
+    ++m.tail_chunks;
+    m.tail_bytes += chunks.size();
+  }
+  PEAT_TRY_STATUS(impl_->apply_write_info(t, key, parts->first, m, info));
+  const auto& o = impl_->options;
+  if (o.compactor &&
+      (m.tail_bytes > o.compact_tail_bytes || m.tail_chunks > o.compact_tail_chunks)) {
+    PEAT_TRY_STATUS(impl_->compact_in(t, key, m));
+  }
+  PEAT_TRY_STATUS(impl_->write_meta(t, key, m));
+  events_->push_back({std::string(key), ChangeKind::kPut});
+  return {};
+}
+
+Status DocStore::Batch::replace(std::string_view key, ByteView snapshot, const WriteInfo& info) {
+  auto parts = split_key(key);
+  if (!parts.ok()) return parts.error();
+  Txn& t = *txn_;
+  PEAT_TRY_STATUS(impl_->check_tombstone(t, key, parts->first, info.lamport));
+  auto existing = impl_->read_meta(t, key);
+  if (!existing.ok()) return existing.error();
+  DocMeta m = existing->value_or(DocMeta{});
+  PEAT_TRY_STATUS(impl_->write_snapshot(t, key, m, snapshot));
+  PEAT_TRY_STATUS(impl_->apply_write_info(t, key, parts->first, m, info));
+  PEAT_TRY_STATUS(impl_->write_meta(t, key, m));
+  events_->push_back({std::string(key), ChangeKind::kPut});
+  return {};
+}
+
+Result<std::optional<DocMeta>> DocStore::Batch::meta(std::string_view key) const {
+  return impl_->read_meta(*txn_, key);
+}
+
+Result<std::optional<Bytes>> DocStore::Batch::read(std::string_view key) const {
+  auto m = impl_->read_meta(*txn_, key);
+  if (!m.ok()) return m.error();
+  if (!m->has_value()) return std::optional<Bytes>{};
+  auto all = impl_->read_all(*txn_, key, **m);
+  if (!all.ok()) return all.error();
+  return std::optional<Bytes>{std::move(*all)};
+}
+
+Status DocStore::batch(const std::function<Status(Batch&)>& fn) {
+  std::vector<ChangeEvent> events;
   Status st = impl_->env->write([&](Txn& t) -> Status {
-    PEAT_TRY_STATUS(impl_->check_tombstone(t, key, parts->first, info.lamport));
-    auto existing = impl_->read_meta(t, key);
-    if (!existing.ok()) return existing.error();
-    DocMeta m = existing->value_or(DocMeta{});
-    PEAT_TRY_STATUS(impl_->write_snapshot(t, key, m, snapshot));
-    PEAT_TRY_STATUS(impl_->apply_write_info(t, key, parts->first, m, info));
-    return impl_->write_meta(t, key, m);
+    events.clear();  // the function runs again if the map had to grow
+    Batch b(impl_.get(), &t, &events);
+    return fn(b);
   });
-  if (st.ok()) impl_->dispatch({{std::string(key), ChangeKind::kPut}});
+  if (st.ok()) impl_->dispatch(events);
   return st;
 }
 

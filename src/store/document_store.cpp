@@ -62,17 +62,23 @@ Status DocumentStore::put(std::string_view key, doc::Document& doc, UnixMillis n
 
 Status DocumentStore::put_locked(std::string_view key, doc::Document& doc, UnixMillis now,
                                  const PutOptions& options) {
+  return base_->batch(
+      [&](DocStore::Batch& batch) { return put_in(batch, key, doc, now, options); });
+}
+
+Status DocumentStore::put_in(DocStore::Batch& batch, std::string_view key, doc::Document& doc,
+                             UnixMillis now, const PutOptions& options) {
   doc.commit();
   WriteInfo w;
   w.now = now;
   w.expires_at = options.expires_at;
   w.geohash = options.geohash;
-  auto meta = base_->meta(key);
+  auto meta = batch.meta(key);
   if (!meta.ok()) return meta.error();
   if (!meta->has_value()) {
     w.lamport = lamport_of(doc);
     w.version = heads_bytes(doc.get_heads());
-    return base_->replace(key, doc.save(), w);
+    return batch.replace(key, doc.save(), w);
   }
   std::vector<doc::ChangeHash> stored_heads = parse_heads((*meta)->version);
   bool contains_stored = std::all_of(stored_heads.begin(), stored_heads.end(),
@@ -81,17 +87,36 @@ Status DocumentStore::put_locked(std::string_view key, doc::Document& doc, UnixM
     // Fast path: the new state extends the stored one; append just the difference.
     w.lamport = lamport_of(doc);
     w.version = heads_bytes(doc.get_heads());
-    return base_->append(key, concat(doc.get_changes(stored_heads)), w);
+    return batch.append(key, concat(doc.get_changes(stored_heads)), w);
   }
   // The caller's document lacks stored changes: merge both so nothing stored is lost.
-  auto bytes = base_->read(key);
+  auto bytes = batch.read(key);
   if (!bytes.ok()) return bytes.error();
   auto stored = doc::Document::load(**bytes, actor_);
   if (!stored.ok()) return stored.error();
   PEAT_TRY_STATUS(stored->merge(doc));
   w.lamport = lamport_of(*stored);
   w.version = heads_bytes(stored->get_heads());
-  return base_->append(key, concat(stored->get_changes(stored_heads)), w);
+  return batch.append(key, concat(stored->get_changes(stored_heads)), w);
+}
+
+Result<std::vector<Status>> DocumentStore::put_many(
+    const std::vector<std::pair<std::string, doc::Document*>>& docs, UnixMillis now) {
+  std::lock_guard lock(mu_);
+  std::vector<Status> results;
+  Status st = base_->batch([&](DocStore::Batch& batch) -> Status {
+    results.clear();
+    for (const auto& [key, doc] : docs) {
+      Status one = put_in(batch, key, *doc, now, {});
+      if (!one.ok() && one.error().code != "TOMBSTONED" && one.error().code != "INVALID_KEY") {
+        return one;
+      }
+      results.push_back(std::move(one));
+    }
+    return {};
+  });
+  if (!st.ok()) return st.error();
+  return results;
 }
 
 Status DocumentStore::merge_bytes(std::string_view key, ByteView chunks, UnixMillis now,

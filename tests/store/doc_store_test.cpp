@@ -332,6 +332,29 @@ TEST_F(DocStoreTest, SubscriptionEndsWhenHandleIsDestroyed) {
   EXPECT_EQ(calls, 1);
 }
 
+TEST_F(DocStoreTest, BatchCommitsAllOrNothing) {
+  int events = 0;
+  auto sub = store_->subscribe("", [&](const ChangeEvent&) { ++events; });
+  Status st = store_->batch([&](DocStore::Batch& b) -> Status {
+    PEAT_TRY_STATUS(b.append("a:1", as_bytes("x"), at(1)));
+    PEAT_TRY_STATUS(b.replace("a:2", as_bytes("y"), at(1)));
+    auto seen = b.read("a:1");  // writes are visible inside the batch
+    EXPECT_TRUE(seen.ok() && seen->has_value());
+    return {};
+  });
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(events, 2);
+  EXPECT_EQ(*store_->count(), 2u);
+  st = store_->batch([&](DocStore::Batch& b) -> Status {
+    PEAT_TRY_STATUS(b.append("a:3", as_bytes("z"), at(1)));
+    return b.append("invalid", as_bytes("z"), at(1));
+  });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "INVALID_KEY");
+  EXPECT_FALSE(store_->contains("a:3"));
+  EXPECT_EQ(events, 2);
+}
+
 TEST_F(DocStoreTest, EverythingSurvivesReopen) {
   WriteInfo w = at(3);
   w.geohash = "9q60y";

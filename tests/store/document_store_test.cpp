@@ -260,6 +260,30 @@ TEST_F(DocumentStoreTest, SyncItemsMatchAcrossStoresForTheSameState) {
   EXPECT_NE(store_->base().sync_items("nodes:")->at(0).id, b[0].id);
 }
 
+TEST_F(DocumentStoreTest, PutManyStoresInOneTransactionAndReportsTombstones) {
+  ASSERT_TRUE(store_->put_json("tracks:dead", json{{"v", 1}}, kT0).ok());
+  doc::Document dead = fetch("tracks:dead");
+  ASSERT_TRUE(store_->remove("tracks:dead", kT0, "me").ok());
+  std::vector<doc::Document> fresh;
+  for (int i = 0; i < 3; ++i) {
+    fresh.emplace_back(actor(static_cast<std::uint8_t>(10 + i)));
+    ASSERT_TRUE(fresh.back().put(doc::kRoot, "i", std::int64_t{i}).ok());
+  }
+  std::vector<std::pair<std::string, doc::Document*>> batch = {{"tracks:a", &fresh[0]},
+                                                               {"tracks:dead", &dead},
+                                                               {"tracks:b", &fresh[1]},
+                                                               {"tracks:c", &fresh[2]}};
+  auto results = store_->put_many(batch, kT0 + 1);
+  ASSERT_TRUE(results.ok());
+  ASSERT_EQ(results->size(), 4u);
+  EXPECT_TRUE((*results)[0].ok());
+  EXPECT_EQ((*results)[1].error().code, "TOMBSTONED");
+  EXPECT_TRUE((*results)[2].ok());
+  EXPECT_EQ(*store_->base().list("tracks"),
+            (std::vector<std::string>{"tracks:a", "tracks:b", "tracks:c"}));
+  EXPECT_EQ(get_json("tracks:c"), (json{{"i", 2}}));
+}
+
 TEST_F(DocumentStoreTest, SubscribersSeePutsWithKeys) {
   std::vector<std::string> keys;
   auto sub =

@@ -173,6 +173,29 @@ class DocStore {
   // Compacts now (needs a compactor). Returns (bytes before, bytes after).
   Result<std::pair<std::uint64_t, std::uint64_t>> compact(std::string_view key);
 
+  // Several writes in one transaction (one fsync): all commit or none. Inside fn, writes see
+  // each other. fn may run more than once (map growth), so it must only use the Batch.
+ private:
+  struct Impl;
+
+ public:
+  class Batch {
+   public:
+    Status append(std::string_view key, ByteView chunks, const WriteInfo& info);
+    Status replace(std::string_view key, ByteView snapshot, const WriteInfo& info);
+    Result<std::optional<DocMeta>> meta(std::string_view key) const;
+    Result<std::optional<Bytes>> read(std::string_view key) const;
+
+   private:
+    friend class DocStore;
+    Batch(Impl* impl, Txn* txn, std::vector<ChangeEvent>* events)
+        : impl_(impl), txn_(txn), events_(events) {}
+    Impl* impl_;
+    Txn* txn_;
+    std::vector<ChangeEvent>* events_;
+  };
+  Status batch(const std::function<Status(Batch&)>& fn);
+
   // ---- reads ------------------------------------------------------------------------------
   // snapshot || tail, or nullopt when absent (soft-deleted documents are still returned).
   Result<std::optional<Bytes>> read(std::string_view key) const;
@@ -218,7 +241,6 @@ class DocStore {
   Env& env();
 
  private:
-  struct Impl;
   explicit DocStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

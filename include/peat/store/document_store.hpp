@@ -37,6 +37,11 @@ class DocumentStore {
   // tombstone covers it.
   Status put(std::string_view key, doc::Document& doc, UnixMillis now,
              const PutOptions& options = {});
+  // Persists several documents in one transaction (one fsync). Per-document results, in order:
+  // a document a tombstone covers gets "TOMBSTONED" while the others are stored; any other
+  // error aborts the whole batch and is returned instead.
+  Result<std::vector<Status>> put_many(
+      const std::vector<std::pair<std::string, doc::Document*>>& docs, UnixMillis now);
   // Applies chunks from a peer (a saved document or change chunks) to the stored document, or
   // stores them as a new document.
   Status merge_bytes(std::string_view key, ByteView chunks, UnixMillis now,
@@ -70,6 +75,8 @@ class DocumentStore {
       : base_(std::move(base)), actor_(std::move(actor)) {}
   Status put_locked(std::string_view key, doc::Document& doc, UnixMillis now,
                     const PutOptions& options);
+  Status put_in(DocStore::Batch& batch, std::string_view key, doc::Document& doc, UnixMillis now,
+                const PutOptions& options);
 
   std::unique_ptr<DocStore> base_;
   doc::ActorId actor_;
