@@ -187,6 +187,26 @@ TEST(MeshSim, CrashedNodesRestartAndRejoin) {
   for (const auto& n : m.nodes) EXPECT_FALSE(n->membership().is_partitioned());
 }
 
+TEST(MeshSim, GarbageOnTheWireIsCountedAndIgnored) {
+  SimMesh m(lossy(17));
+  m.start();
+  ASSERT_TRUE(m.run_until([&] { return m.converged(); }, 30s));
+  const auto top_before = m.nodes[0]->membership().top_leader();
+  // Node 1 sends junk packets and forged heartbeats to node 0 through its own transport.
+  ASSERT_TRUE(m.transports[1]
+                  ->send(m.ids[0], peat::transport::Channel::kControl, peat::as_bytes("{junk"))
+                  .ok());
+  auto forged = encode_heartbeat({m.ids[5], "squad-1", 99.0, 1, 1, NodeRole::kLeader, true, false});
+  ASSERT_TRUE(m.transports[1]->send_datagram(m.ids[0], forged).ok());
+  m.loop.run_for(1s);
+  EXPECT_EQ(m.nodes[0]->stats().packets_invalid, 1u);
+  EXPECT_GE(m.nodes[0]->stats().heartbeats_rejected, 1u);
+  // The forged "score 99" leader claim changed nothing.
+  m.loop.run_for(3s);
+  EXPECT_TRUE(m.converged());
+  EXPECT_EQ(m.nodes[0]->membership().top_leader(), top_before);
+}
+
 TEST(MeshSim, SameSeedSameRun) {
   auto run = [](std::uint64_t seed) {
     SimMesh m(lossy(seed));
