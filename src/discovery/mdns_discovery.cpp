@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -180,6 +181,20 @@ struct MdnsDiscovery::Impl {
     if (setsockopt(socket->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
       ec.assign(errno, boost::system::system_category());
       return fail("SO_REUSEPORT");
+    }
+    // Only groups this socket joined, on the interfaces it joined them on (Linux default: every
+    // group any socket joined).
+    int zero = 0;
+    if (setsockopt(socket->native_handle(), IPPROTO_IP, IP_MULTICAST_ALL, &zero, sizeof zero) !=
+        0) {
+      ec.assign(errno, boost::system::system_category());
+      return fail("IP_MULTICAST_ALL");
+    }
+    if (!config.interface.empty() &&
+        setsockopt(socket->native_handle(), SOL_SOCKET, SO_BINDTODEVICE, config.interface.c_str(),
+                   static_cast<socklen_t>(config.interface.size())) != 0) {
+      ec.assign(errno, boost::system::system_category());
+      return fail("SO_BINDTODEVICE");
     }
     socket->bind(udp::endpoint(asio::ip::address_v4::any(), config.port), ec);
     if (ec) return fail("bind");

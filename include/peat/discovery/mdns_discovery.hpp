@@ -30,9 +30,10 @@ namespace peat::discovery {
 
 struct MdnsConfig {
   std::string service_type = "_peat._udp.local.";
-  // Interface to use (e.g. "eth0"): multicast is joined and sent there and only its addresses
-  // are advertised. Empty: the system's default multicast interface; addresses of every up,
-  // non-loopback interface (loopback ones only if there is nothing else).
+  // Interface to use (e.g. "eth0"): the socket is bound to it (SO_BINDTODEVICE), multicast is
+  // joined and sent there, and only its addresses are advertised. Empty: the system's default
+  // multicast interface; addresses of every up, non-loopback interface (loopback ones only if there
+  // is nothing else).
   std::string interface;
   // Overrides the advertised addresses (IP literals).
   std::vector<std::string> advertise_addresses;
