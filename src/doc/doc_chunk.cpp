@@ -348,8 +348,9 @@ Result<std::vector<RebuiltChange>> rebuild_changes(const DocChunk& doc) {
   std::uint64_t max_ctr = 0;
   for (const auto& op : doc.ops) max_ctr = std::max(max_ctr, op.id.ctr);
   for (const auto& c : doc.changes) max_ctr = std::max(max_ctr, c.max_op);
+  const std::uint64_t dense_cells = 8 * static_cast<std::uint64_t>(doc.ops.size()) + 4096;
   const bool dense =
-      (max_ctr + 1) * std::max<std::size_t>(doc.actors.size(), 1) <= 8 * doc.ops.size() + 4096;
+      max_ctr < dense_cells / std::max<std::uint64_t>(doc.actors.size(), 1);  // no overflow
   std::vector<std::vector<std::uint32_t>> dense_index;
   std::unordered_map<OpRef, std::size_t, RefHash> sparse_index;
   if (dense) {

@@ -147,6 +147,13 @@ TEST(DocumentChunk, RejectsForwardDepsAndMismatchingHeads) {
       from_hex("01").value());
   ASSERT_FALSE(reloaded.ok());
   EXPECT_EQ(reloaded.error().code, "MISMATCHING_HEADS");
+  // Huge op counters are refused without allocating for them.
+  DocChunk huge = *doc;
+  huge.changes[1].max_op = std::uint64_t{1} << 62;
+  auto h = Document::load(
+      chunk::write_chunk(chunk::ChunkType::kDocument, encode_document_body(huge, false)),
+      from_hex("01").value());
+  EXPECT_FALSE(h.ok());
   // A dependency on a later row (a cycle in disguise) is refused when decoding.
   DocChunk forward = *doc;
   forward.changes[0].deps = {1};
