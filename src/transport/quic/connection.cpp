@@ -132,6 +132,8 @@ struct Connection::Impl {
   std::uint64_t packets_received = 0;
   std::uint64_t packets_lost = 0;  // packets carrying stream data of closed streams, declared lost
   std::optional<std::pair<std::uint64_t, std::string>> protocol_error;
+  std::vector<std::int64_t> finished_streams;  // streams whose FIN arrived
+  std::vector<std::int64_t> reset_streams;     // streams the peer reset
 
   Impl(ConnectionOptions o, Rng& r, bool is_server, const UdpEndpoint& l, const UdpEndpoint& rem)
       : options(std::move(o)), rng(r), server(is_server), local(l), remote(rem) {
@@ -199,12 +201,12 @@ struct Connection::Impl {
   void fill_params(ngtcp2_transport_params& p) {
     ngtcp2_transport_params_default(&p);
     const QuicSettings& st = options.settings;
-    p.initial_max_stream_data_bidi_local = 0;
-    p.initial_max_stream_data_bidi_remote = 0;
-    p.initial_max_stream_data_uni = st.initial_stream_window;
+    p.initial_max_stream_data_bidi_local = st.initial_stream_window;
+    p.initial_max_stream_data_bidi_remote = st.initial_stream_window;
+    p.initial_max_stream_data_uni = 0;
     p.initial_max_data = st.initial_connection_window;
-    p.initial_max_streams_bidi = 0;
-    p.initial_max_streams_uni = st.max_streams;
+    p.initial_max_streams_bidi = st.max_streams;
+    p.initial_max_streams_uni = 0;
     p.max_idle_timeout = to_duration(st.idle_timeout);
     p.active_connection_id_limit = 4;
     p.max_datagram_frame_size = st.datagrams ? 65535 : 0;
@@ -432,7 +434,8 @@ struct Connection::Impl {
           break;
       }
     }
-    (void)fin;  // a FIN inside a message simply leaves it undelivered
+    // A FIN inside a message leaves it undelivered.
+    if (fin) finished_streams.push_back(id);
   }
 
   void deliver(InStream& s) {
@@ -490,9 +493,8 @@ struct Connection::Impl {
       }
       self->out.erase(it);
     }
-    if (self->in.erase(stream_id) > 0 && !ngtcp2_conn_is_local_stream(c, stream_id)) {
-      ngtcp2_conn_extend_max_streams_uni(c, 1);
-    }
+    self->in.erase(stream_id);
+    if (!ngtcp2_conn_is_local_stream(c, stream_id)) ngtcp2_conn_extend_max_streams_bidi(c, 1);
     return 0;
   }
 
@@ -503,6 +505,7 @@ struct Connection::Impl {
       it->second.phase = InStream::Phase::kDead;
       it->second.message = Bytes();
     }
+    self->reset_streams.push_back(stream_id);
     return 0;
   }
 
@@ -626,6 +629,18 @@ struct Connection::Impl {
   }
 
   void after_read(Instant now) {
+    // Message streams are bidirectional, but only the opener writes. Once its FIN arrives we
+    // finish our (empty) direction too, so the stream closes on both sides and its credit
+    // returns. (ngtcp2 0.12 never closes a peer's unidirectional stream, which would leak
+    // every unordered message's stream and run out of stream credit.)
+    for (std::int64_t id : finished_streams) {
+      if (!ngtcp2_conn_is_local_stream(conn, id)) queue_on(id, Bytes(), true);
+    }
+    finished_streams.clear();
+    for (std::int64_t id : reset_streams) {
+      if (!ngtcp2_conn_is_local_stream(conn, id)) ngtcp2_conn_shutdown_stream_write(conn, id, 0);
+    }
+    reset_streams.clear();
     if (protocol_error && state != State::kClosing && state != State::kClosed) {
       auto [code, text] = *protocol_error;
       protocol_error.reset();
@@ -654,7 +669,7 @@ struct Connection::Impl {
     while (!pending_open.empty()) {
       PendingOpen& p = pending_open.front();
       std::int64_t id = -1;
-      if (ngtcp2_conn_open_uni_stream(conn, &id, nullptr) != 0) return;
+      if (ngtcp2_conn_open_bidi_stream(conn, &id, nullptr) != 0) return;
       queued -= std::min<std::uint64_t>(queued, p.data.size());  // queue_on counts it again
       if (p.ordered_channel) {
         const auto c = static_cast<std::size_t>(*p.ordered_channel);
@@ -861,7 +876,7 @@ struct Connection::Impl {
     }
     // The pacing fix: before the handshake completes the pacer would hold the client's second
     // flight for ~21 ms (initial RTT 333 ms), so pacing starts only afterwards.
-    if (total > 0 && ngtcp2_conn_get_handshake_completed(conn) && !std::getenv("NOPACE")) {
+    if (total > 0 && ngtcp2_conn_get_handshake_completed(conn)) {
       ngtcp2_conn_update_pkt_tx_time(conn, ts);
     }
     return total;

@@ -165,7 +165,8 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
       UdpEndpoint src;
       src.storage = from;
       src.length = msg.msg_namelen;
-      for (std::size_t off = 0; off < static_cast<std::size_t>(n); off += std::max<std::size_t>(segment, 1)) {
+      for (std::size_t off = 0; off < static_cast<std::size_t>(n);
+           off += std::max<std::size_t>(segment, 1)) {
         const std::size_t len = std::min(segment, static_cast<std::size_t>(n) - off);
         dispatch(ByteView(recv_buf.data() + off, len), src, touched);
         if (!socket) return;

@@ -467,3 +467,24 @@ TEST(QuicTransportIdentity, MismatchedKeyFailsToStart) {
 
 }  // namespace
 }  // namespace peat::transport::quic
+
+namespace peat::transport::quic {
+namespace {
+
+TEST_F(QuicTransportTest, ManyMoreStreamsThanTheConcurrencyLimit) {
+  auto few = [](QuicTransportConfig& c) { c.settings.max_streams = 8; };
+  Node a(loop, 1, few);
+  Node b(loop, 2, few);
+  ASSERT_TRUE(connect(a, b));
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(
+        a.transport
+            ->send_unordered(b.id(), Channel::kSync, Bytes(3000, static_cast<std::uint8_t>(i)))
+            .ok());
+  }
+  ASSERT_TRUE(loop.run_until([&] { return b.count(Channel::kSync) == 100; }, kLimit))
+      << b.count(Channel::kSync);
+}
+
+}  // namespace
+}  // namespace peat::transport::quic

@@ -59,7 +59,7 @@ struct QuicSettings {
   std::uint64_t initial_connection_window = 1024 * 1024;
   std::uint64_t max_stream_window = 16 * 1024 * 1024;
   std::uint64_t max_window = 24 * 1024 * 1024;
-  // Concurrent unidirectional streams the peer may open.
+  // Concurrent message streams the peer may open.
   std::uint64_t max_streams = 256;
   // Largest message accepted on a stream (bigger frames close the connection).
   std::size_t max_message_size = 64 * 1024 * 1024;
