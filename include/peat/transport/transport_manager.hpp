@@ -9,6 +9,8 @@
 // Failover is immediate when the active link is disconnected, Suspect or Dead; failback to a
 // better tier waits until that link has been Healthy for `failback_hold` (hysteresis), and any
 // switch waits `min_dwell` after the previous one unless the active link has failed.
+//
+// Threading: like the transports below it, the manager lives on one EventLoop; call it there.
 #pragma once
 
 #include <functional>
