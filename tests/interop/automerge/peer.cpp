@@ -6,7 +6,9 @@
 //                                              N (0-255) picks its actor
 // Peer framing: 4-byte big-endian length, then a payload whose first byte is the command:
 //   'L' doc bytes (empty: new document) -> 'K' | 'X' error
-//   'E' 8-byte BE seed                  -> 'K' (random local edits by a C++ actor)
+//   'E' 8-byte BE seed [4-byte BE n]    -> 'K' (n changes of random local edits, default 1)
+//   'V'                                 -> 'K'; from now on act as a V1-only peer (no trailer
+//                                          sent, trailers received are ignored)
 //   'R' sync message                    -> 'K' | 'X' error
 //   'G'                                 -> 'S' message | 'N' (nothing to send)
 //   'D'                                 -> 'D' dump JSON
@@ -139,6 +141,7 @@ int cmd_peer(std::uint8_t index) {
   const Bytes me = actor_for(7, index);
   Document doc(me);
   peat::doc::sync::State state;
+  bool v1_only = false;
   Bytes frame;
   while (read_frame(frame)) {
     if (frame.empty()) return 3;
@@ -158,18 +161,37 @@ int cmd_peer(std::uint8_t index) {
       }
       case 'E': {
         std::uint64_t seed = 0;
-        for (std::uint8_t b : body) seed = (seed << 8) | b;
+        std::uint32_t changes = 1;
+        for (std::size_t i = 0; i < 8 && i < body.size(); ++i) seed = (seed << 8) | body[i];
+        if (body.size() >= 12) {
+          changes = 0;
+          for (std::size_t i = 8; i < 12; ++i) changes = (changes << 8) | body[i];
+        }
         peat::SeededRng rng(seed);
-        peat::interop::random_edits(doc, rng, 10);
+        for (std::uint32_t i = 0; i < changes; ++i) {
+          peat::interop::random_edits(doc, rng, changes == 1 ? 10 : 2);
+        }
         write_frame('K', {});
         break;
       }
-      case 'R':
-        reply_status(peat::doc::sync::receive_sync_message(doc, state, body));
+      case 'V':
+        v1_only = true;
+        write_frame('K', {});
         break;
+      case 'R': {
+        auto m = peat::doc::sync::decode_message(body);
+        if (!m) {
+          reply_status(m.error());
+          break;
+        }
+        if (v1_only) m->trailer.reset();
+        reply_status(peat::doc::sync::receive_message(doc, state, *m));
+        break;
+      }
       case 'G': {
-        auto m = peat::doc::sync::generate_sync_message(doc, state);
-        write_frame(m ? 'S' : 'N', m ? *m : Bytes{});
+        auto m = peat::doc::sync::generate_message(doc, state);
+        if (m && v1_only) m->trailer.reset();
+        write_frame(m ? 'S' : 'N', m ? peat::doc::sync::encode_message(*m) : Bytes{});
         break;
       }
       case 'D':

@@ -6,14 +6,17 @@ const bin = process.argv[2];
 const MAX_ROUNDS = 20;
 
 // Alternates generate/receive until neither side has anything to say. Returns message stats.
-async function syncLoop(js, peer) {
-  let rounds = 0, messages = 0, bytes = 0, versions = new Set();
+// `between(round)` may edit either side between rounds (edits while messages are in flight).
+async function syncLoop(js, peer, between = null) {
+  let rounds = 0, messages = 0, bytes = 0, versions = new Set(), jsVersions = new Set();
   for (; rounds < MAX_ROUNDS; rounds++) {
+    if (between) await between(rounds);
     let msg;
     [js.state, msg] = A.generateSyncMessage(js.doc, js.state);
     if (msg) {
       messages++;
       bytes += msg.length;
+      jsVersions.add(msg[0]);
       await peer.ok("R", msg);
     }
     const reply = await peer.call("G");
@@ -23,9 +26,9 @@ async function syncLoop(js, peer) {
       versions.add(reply.body[0]);
       [js.doc, js.state] = A.receiveSyncMessage(js.doc, js.state, new Uint8Array(reply.body));
     }
-    if (!msg && reply.kind === "N") break;
+    if (!msg && reply.kind === "N" && !(between && rounds < 3)) break;
   }
-  return { rounds, messages, bytes, versions };
+  return { rounds, messages, bytes, versions, jsVersions };
 }
 
 async function expectConverged(name, js, peer, stats, maxMessages) {
@@ -50,9 +53,11 @@ async function scenario(name, fn) {
   }
 }
 
-const seedBytes = (n) => {
-  const b = Buffer.alloc(8);
+// 'E' payload: 8-byte seed, then optionally the number of changes to make.
+const seedBytes = (n, changes = 1) => {
+  const b = Buffer.alloc(12);
   b.writeBigUInt64BE(BigInt(n));
+  b.writeUInt32BE(changes, 8);
   return b;
 };
 
@@ -123,6 +128,73 @@ await scenario("chain", async (peer) => {
   } finally {
     await peer2.close();
   }
+});
+
+await scenario("V1-only C++ peer", async (peer) => {
+  await peer.ok("V");
+  await peer.ok("L");
+  await peer.ok("E", seedBytes(41, 3));
+  const js = { doc: randomDoc(41), state: A.initSyncState() };
+  const stats = await syncLoop(js, peer);
+  await expectConverged("V1-only C++ peer", js, peer, stats, 8);
+  check(!stats.jsVersions.has(0x43) && !stats.versions.has(0x43),
+    "V1-only C++ peer: npm and C++ only exchange V1 messages");
+});
+
+await scenario("edits while syncing", async (peer) => {
+  await peer.ok("L", A.save(randomDoc(51)));
+  const js = { doc: A.clone(randomDoc(51), { actor: "0d0d0d0d" }), state: A.initSyncState() };
+  const r = seeded(52);
+  const stats = await syncLoop(js, peer, async (round) => {
+    if (round < 3) {
+      js.doc = edit(js.doc, r, 2);
+      await peer.ok("E", seedBytes(500 + round));
+    }
+  });
+  await expectConverged("edits while syncing", js, peer, stats, 16);
+});
+
+await scenario("C++ lost its data", async (peer) => {
+  await peer.ok("L");
+  await peer.ok("E", seedBytes(61, 5));
+  const js = { doc: A.init({ actor: "0e0e0e0e" }), state: A.initSyncState() };
+  await syncLoop(js, peer);
+  const saved = await peer.ok("P");
+  // The C++ side restarts empty but with its persisted state: npm must answer with a reset.
+  await peer.ok("L");
+  await peer.ok("T", saved);
+  js.state = A.decodeSyncState(A.encodeSyncState(js.state));
+  const stats = await syncLoop(js, peer);
+  await expectConverged("C++ lost its data", js, peer, stats, 8);
+});
+
+await scenario("JS lost its data", async (peer) => {
+  await peer.ok("L");
+  await peer.ok("E", seedBytes(71, 5));
+  const js = { doc: A.init({ actor: "0f0f0f0f" }), state: A.initSyncState() };
+  await syncLoop(js, peer);
+  const saved = A.encodeSyncState(js.state);
+  await peer.ok("T", await peer.ok("P"));
+  js.doc = A.init({ actor: "0f0f0f0f" });
+  js.state = A.decodeSyncState(saved);
+  const stats = await syncLoop(js, peer);
+  await expectConverged("JS lost its data", js, peer, stats, 12);
+});
+
+await scenario("long diverged histories", async (peer) => {
+  // About 1,500 changes on each side after a shared base: Bloom filters of ~1.9 KB each, so
+  // some false positives are likely and must be repaired through `need`.
+  const base = randomDoc(81);
+  await peer.ok("L", A.save(base));
+  await peer.ok("E", seedBytes(82, 1500));
+  let doc = A.clone(base, { actor: "1a1a1a1a" });
+  const r = seeded(83);
+  for (let i = 0; i < 1500; i++) doc = edit(doc, r, 1);
+  const js = { doc, state: A.initSyncState() };
+  const stats = await syncLoop(js, peer);
+  await expectConverged("long diverged histories", js, peer, stats, 16);
+  check(A.getAllChanges(js.doc).length === (await peer.dump()).changes,
+    "long diverged histories: same change count");
 });
 
 finish();
