@@ -46,6 +46,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     PeerId dialled;         // outgoing: the peer asked for
     bool reported = false;  // on_connected was delivered
     bool silent = false;    // closing a duplicate: no events
+    bool inherit = false;   // takes over a reported peer from a closed duplicate: no new event
     bool flush_posted = false;
     UdpEndpoint remote;
     Instant last_activity{};
@@ -427,15 +428,36 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     }
     by_peer[peer] = id;
     l.reported = true;
+    if (l.inherit) return;  // the peer never went away: it moved over from a duplicate
     if (events.on_connected) events.on_connected(peer);
+  }
+
+  // Another live connection to `peer`, if any (e.g. the other half of a simultaneous dial).
+  std::optional<std::uint64_t> other_link(const PeerId& peer, std::uint64_t id) const {
+    for (const auto& [other, l] : links) {
+      if (other == id || l.silent || l.conn->is_finished()) continue;
+      if (l.conn->peer_id() == peer || (l.outgoing && l.dialled == peer)) return other;
+    }
+    return std::nullopt;
   }
 
   void on_closed(std::uint64_t id, Link& l, DisconnectReason reason, const std::string& detail) {
     if (l.silent) return;
-    if (l.reported) {
-      const PeerId peer = l.conn->peer_id();
+    if (l.reported || l.inherit) {
+      const PeerId peer = l.conn->peer_id().empty() ? l.dialled : l.conn->peer_id();
       if (auto it = by_peer.find(peer); it != by_peer.end() && it->second == id) by_peer.erase(it);
       l.reported = false;
+      if (connecting.count(peer) && connecting[peer] == id) connecting.erase(peer);
+      // The peer closed this one as the duplicate of a simultaneous dial: hand over quietly.
+      if (auto other = other_link(peer, id)) {
+        Link& o = links.at(*other);
+        o.inherit = true;
+        if (o.conn->is_established()) {
+          by_peer[peer] = *other;
+          o.reported = true;
+        }
+        return;
+      }
       if (events.on_disconnected) events.on_disconnected(peer, reason, detail);
     } else if (l.outgoing) {
       const PeerId peer = l.dialled;
