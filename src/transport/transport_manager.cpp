@@ -383,7 +383,19 @@ void TransportManager::on_frame(const std::string& link, const PeerId& peer, Byt
     ++stats_.invalid_frames;
     return;
   }
-  PeerState& st = peer_state(peer);
+  // Only from peers connected on that link: frames from anyone else (e.g. spoofed UDP sources)
+  // must not create state.
+  auto known = peers_.find(peer);
+  if (known == peers_.end()) {
+    ++stats_.invalid_frames;
+    return;
+  }
+  auto via = known->second.links.find(link);
+  if (via == known->second.links.end() || !via->second.connected) {
+    ++stats_.invalid_frames;
+    return;
+  }
+  PeerState& st = known->second;
   const std::uint64_t value = read_u64(f, 2);
   switch (f[1]) {
     case kData: {

@@ -219,3 +219,35 @@ TEST(BypassTransport, TransportManagerOverBypassDeliversInOrder) {
 
 }  // namespace
 }  // namespace peat::transport
+
+namespace peat::transport {
+namespace {
+
+TEST(BypassTransport, ManagerIgnoresFramesFromUnconnectedSources) {
+  runtime::IoLoop loop;
+  BypassTransport tb(loop, loopback());
+  ASSERT_TRUE(tb.start().ok());
+  SeededRng rng(3);
+  TransportManager mb(loop, rng);
+  ASSERT_TRUE(mb.add_link("udp", tb).ok());
+  int delivered = 0;
+  TransportManagerEvents events;
+  events.on_message = [&](const PeerId&, Channel, Bytes) { ++delivered; };
+  mb.set_events(events);
+  mb.start();
+  // A well-formed manager DATA frame (stream 1, seq 1) from a stranger's socket.
+  Bytes frame{0x50, 0x01, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 'x'};
+  Bytes packet;
+  bypass::encode_header({bypass::collection_hash("bypass"), 5000, 0, 0}, packet);
+  packet.insert(packet.end(), frame.begin(), frame.end());
+  asio::ip::udp::socket raw(runtime::asio_context(loop),
+                            asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  raw.send_to(asio::buffer(packet),
+              asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), tb.local_port()));
+  ASSERT_TRUE(loop.run_until([&] { return mb.stats().invalid_frames == 1; }, 5s));
+  EXPECT_EQ(delivered, 0);
+  EXPECT_EQ(tb.metrics().messages_received, 1u);  // the bypass accepted the plain packet
+}
+
+}  // namespace
+}  // namespace peat::transport

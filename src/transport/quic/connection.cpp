@@ -851,6 +851,7 @@ struct Connection::Impl {
     // The size PMTUD validated for this path (1200 until probing succeeds).
     const std::size_t max_udp = ngtcp2_conn_get_path_max_tx_udp_payload_size(conn);
     const std::size_t quantum = ngtcp2_conn_get_send_quantum(conn);
+    if (std::getenv("QDBG") && !server) { static int k = 0; if (++k % 200 == 0) { ngtcp2_conn_stat st; ngtcp2_conn_get_conn_stat(conn, &st); fprintf(stderr, "ssthresh=%lu recov=%lu cwnd=%lu inflight=%lu srtt=%luus minrtt=%luus quantum=%zu pacing=%f maxdata_left=%lu\n", (unsigned long)st.ssthresh, (unsigned long)st.congestion_recovery_start_ts, (unsigned long)st.cwnd, (unsigned long)st.bytes_in_flight, (unsigned long)(st.smoothed_rtt/1000), (unsigned long)(st.min_rtt/1000), quantum, st.pacing_rate, (unsigned long)ngtcp2_conn_get_max_data_left(conn)); } }
     const std::size_t limit = std::max<std::size_t>(
         1, std::min(max_datagrams, quantum / std::max<std::size_t>(max_udp, 1)));
     std::size_t total = 0;
