@@ -138,8 +138,12 @@ Result<Tombstone> Tombstone::from_json(std::string_view text) {
     t.document_id = j.at("document_id").get<std::string>();
     t.collection = j.at("collection").get<std::string>();
     const auto& at = j.at("deleted_at");
-    t.deleted_at = at.at("secs_since_epoch").get<std::uint64_t>() * 1000 +
-                   at.at("nanos_since_epoch").get<std::uint64_t>() / 1'000'000;
+    auto secs = at.at("secs_since_epoch").get<std::uint64_t>();
+    auto nanos = at.at("nanos_since_epoch").get<std::uint64_t>();
+    if (secs > UINT64_MAX / 1000 - 1 || nanos >= 1'000'000'000) {
+      return make_error("INVALID_TOMBSTONE", "tombstone deleted_at out of range");
+    }
+    t.deleted_at = secs * 1000 + nanos / 1'000'000;
     t.deleted_by = j.at("deleted_by").get<std::string>();
     t.lamport = j.at("lamport").get<std::uint64_t>();
     if (j.contains("reason") && !j["reason"].is_null()) t.reason = j["reason"].get<std::string>();

@@ -229,6 +229,9 @@ TEST(Tombstone, JsonRoundTripInRustLayout) {
   EXPECT_EQ(*back, t);
   EXPECT_FALSE(Tombstone::from_json("{\"collection\":1}").ok());
   EXPECT_FALSE(Tombstone::from_json("not json").ok());
+  std::string huge = json;
+  huge.replace(huge.find("1700000000"), 10, "18446744073709551615");
+  EXPECT_EQ(Tombstone::from_json(huge).error().code, "INVALID_TOMBSTONE");
 }
 
 TEST_F(DocStoreTest, CollectionTtlIsRefreshedByEveryWrite) {
