@@ -70,6 +70,32 @@ class NegVector final : public NegStorage {
   std::vector<NegAccumulator> prefix_;  // prefix_[i] = sum of ids [0, i)
 };
 
+// A window [begin, end) of another storage seen as a whole storage, e.g. to reconcile only the
+// items of a time range (find the indices with lower_bound on {timestamp, zero id}).
+class NegSubRange final : public NegStorage {
+ public:
+  // "INVALID_ARGUMENT" unless begin <= end <= base.size(). `base` must outlive the view.
+  static Result<NegSubRange> create(const NegStorage& base, std::size_t begin, std::size_t end);
+  // Items with from <= timestamp < to.
+  static NegSubRange time_window(const NegStorage& base, std::uint64_t from, std::uint64_t to);
+
+  std::size_t size() const override { return end_ - begin_; }
+  const NegItem& item(std::size_t index) const override { return base_->item(begin_ + index); }
+  std::size_t lower_bound(std::size_t begin, std::size_t end, const NegItem& bound) const override {
+    return base_->lower_bound(begin_ + begin, begin_ + end, bound) - begin_;
+  }
+  NegFingerprint fingerprint(std::size_t begin, std::size_t end) const override {
+    return base_->fingerprint(begin_ + begin, begin_ + end);
+  }
+
+ private:
+  NegSubRange(const NegStorage& base, std::size_t begin, std::size_t end)
+      : base_(&base), begin_(begin), end_(end) {}
+  const NegStorage* base_;
+  std::size_t begin_;
+  std::size_t end_;
+};
+
 // Varints as negentropy writes them: base-128, most significant group first, high bit = more.
 void neg_encode_varint(std::uint64_t value, Bytes& out);
 

@@ -106,4 +106,18 @@ NegFingerprint NegVector::fingerprint(std::size_t begin, std::size_t end) const 
   return acc.fingerprint(end - begin);
 }
 
+Result<NegSubRange> NegSubRange::create(const NegStorage& base, std::size_t begin,
+                                        std::size_t end) {
+  if (begin > end || end > base.size()) {
+    return make_error("INVALID_ARGUMENT", "sub-range outside its storage");
+  }
+  return NegSubRange(base, begin, end);
+}
+
+NegSubRange NegSubRange::time_window(const NegStorage& base, std::uint64_t from, std::uint64_t to) {
+  std::size_t b = base.lower_bound(0, base.size(), NegItem{from, {}});
+  std::size_t e = to <= from ? b : base.lower_bound(b, base.size(), NegItem{to, {}});
+  return NegSubRange(base, b, e);
+}
+
 }  // namespace peat::sync

@@ -143,6 +143,34 @@ TEST(NegentropyStorage, RejectsDuplicates) {
   EXPECT_EQ(v.error().code, "DUPLICATE_ITEM");
 }
 
+TEST(NegentropyStorage, SubRangeReconcilesOnlyItsWindow) {
+  // Same items in [1000, 2000) on both sides; differences only outside the window.
+  SeededRng rng(5);
+  std::vector<NegItem> a;
+  std::vector<NegItem> b;
+  for (int i = 0; i < 3000; ++i) {
+    NegItem it{static_cast<std::uint64_t>(i), random_id(rng)};
+    bool in_window = i >= 1000 && i < 2000;
+    if (in_window || i % 2 == 0) a.push_back(it);
+    if (in_window || i % 3 == 0) b.push_back(it);
+  }
+  auto va = NegVector::build(a);
+  auto vb = NegVector::build(b);
+  Outcome whole = run(*va, *vb);
+  EXPECT_FALSE(whole.have.empty());
+  auto wa = NegSubRange::time_window(*va, 1000, 2000);
+  auto wb = NegSubRange::time_window(*vb, 1000, 2000);
+  EXPECT_EQ(wa.size(), 1000u);
+  EXPECT_EQ(wb.size(), 1000u);
+  Outcome window = run(wa, wb);
+  EXPECT_TRUE(window.have.empty());
+  EXPECT_TRUE(window.need.empty());
+  EXPECT_EQ(window.rounds, 1);
+  EXPECT_FALSE(NegSubRange::create(*va, 5, 4).ok());
+  EXPECT_FALSE(NegSubRange::create(*va, 0, va->size() + 1).ok());
+  EXPECT_EQ(NegSubRange::time_window(*va, 10, 10).size(), 0u);
+}
+
 TEST(Negentropy, InitialMessageLayoutForSmallSet) {
   NegId id{};
   id.fill(0xAB);
