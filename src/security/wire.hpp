@@ -1,6 +1,8 @@
 // Little-endian byte writer and bounds-checked reader for the security wire formats.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
