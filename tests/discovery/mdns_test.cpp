@@ -5,6 +5,7 @@
 #include "peat/discovery/mdns_browser.hpp"
 #include "peat/discovery/mdns_discovery.hpp"
 #include "peat/discovery/mdns_responder.hpp"
+#include "peat/runtime/io_loop.hpp"
 
 namespace peat::discovery::mdns {
 namespace {
@@ -572,6 +573,36 @@ TEST(MdnsEndToEnd, BrowserResolvesResponderInMemory) {
   ASSERT_TRUE(peer);
   EXPECT_EQ(peer->node_id, "n7");
   EXPECT_EQ(peer->metadata.at("role"), "leader");
+}
+
+// The socket adapter's error paths (nothing is sent: every case fails before a socket opens).
+TEST(MdnsDiscoveryAdapter, ConfigurationErrors) {
+  runtime::IoLoop loop;
+  MdnsConfig bad_type;
+  bad_type.service_type = "not-a-type";
+  MdnsDiscovery a(loop, bad_type);
+  auto r = a.start();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "MDNS_ERROR");
+
+  MdnsConfig no_iface;
+  no_iface.interface = "peat-no-such-if0";
+  MdnsDiscovery b(loop, no_iface);
+  r = b.start();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("peat-no-such-if0"), std::string::npos);
+
+  MdnsConfig bad_addr;
+  bad_addr.advertise_addresses = {"not-an-ip"};
+  MdnsDiscovery c(loop, bad_addr);
+  EXPECT_FALSE(c.advertise("n1", 5000));
+  auto u = c.unadvertise("n1");
+  ASSERT_FALSE(u);
+  EXPECT_EQ(u.error().code, "MDNS_ERROR");
+  EXPECT_TRUE(c.discovered_peers().empty());
+  EXPECT_TRUE(c.stop());  // stop without start is fine
+  ASSERT_TRUE(c.event_stream());
+  EXPECT_FALSE(c.event_stream());
 }
 
 }  // namespace
