@@ -52,12 +52,13 @@ FormationKey::Challenge FormationKey::create_challenge(Rng& rng) const {
   return c;
 }
 
-FormationProof FormationKey::respond(ByteView nonce) const {
-  return hmac_sha256(hmac_key_.view(), {nonce, as_bytes(formation_id_)});
+FormationProof FormationKey::respond(ByteView nonce, ByteView channel_binding) const {
+  return hmac_sha256(hmac_key_.view(), {nonce, as_bytes(formation_id_), channel_binding});
 }
 
-bool FormationKey::verify_response(ByteView nonce, ByteView response) const {
-  FormationProof expected = respond(nonce);
+bool FormationKey::verify_response(ByteView nonce, ByteView response,
+                                   ByteView channel_binding) const {
+  FormationProof expected = respond(nonce, channel_binding);
   bool ok = constant_time_equal(expected, response);
   secure_wipe(expected);
   return ok;

@@ -55,7 +55,8 @@ Result<std::optional<Bytes>> FrameAssembler::push(ByteView data) {
 
 // --- Formation ------------------------------------------------------------------------------
 
-Result<FormationAcceptor> FormationAcceptor::start(const FormationKey& key, Rng& rng, Instant now) {
+Result<FormationAcceptor> FormationAcceptor::start(const FormationKey& key, Rng& rng, Instant now,
+                                                   ByteView channel_binding) {
   FormationNonce nonce;
   rng.fill(nonce);
   auto body = FormationChallenge{key.formation_id(), nonce}.encode();
@@ -63,7 +64,7 @@ Result<FormationAcceptor> FormationAcceptor::start(const FormationKey& key, Rng&
   if (body->size() > kMaxChallengeFrame) {
     return detail::serialization("formation id too long for a challenge frame");
   }
-  return FormationAcceptor(key, nonce, *frame(*body), now);
+  return FormationAcceptor(key, nonce, *frame(*body), now, channel_binding);
 }
 
 Result<std::optional<FormationAuthResult>> FormationAcceptor::on_data(ByteView data, Instant now) {
@@ -73,7 +74,7 @@ Result<std::optional<FormationAuthResult>> FormationAcceptor::on_data(ByteView d
   if (!body) return auth_failed(body.error().message);
   if (!*body) return std::optional<FormationAuthResult>();
   auto response = FormationChallengeResponse::decode(**body);
-  bool ok = response && key_.verify_response(nonce_, response->response);
+  bool ok = response && key_.verify_response(nonce_, response->response, binding_);
   result_ = ok ? FormationAuthResult::Accepted : FormationAuthResult::Rejected;
   return result_;
 }
@@ -92,7 +93,8 @@ Result<FormationConnector::Output> FormationConnector::on_data(ByteView data, In
       return auth_failed("formation ID mismatch: expected " + key_.formation_id() + ", got " +
                          challenge->formation_id);
     }
-    auto response = frame(FormationChallengeResponse{key_.respond(challenge->nonce)}.encode());
+    auto response =
+        frame(FormationChallengeResponse{key_.respond(challenge->nonce, binding_)}.encode());
     out.send = std::move(*response);
     responded_ = true;
     return out;

@@ -55,11 +55,12 @@ struct Run {
 
 // Drives both sides through their byte streams, delivering in `chunk`-sized pieces.
 Result<Run> handshake(const FormationKey& acceptor_key, const FormationKey& connector_key,
-                      std::size_t chunk) {
+                      std::size_t chunk, ByteView acceptor_binding = {},
+                      ByteView connector_binding = {}) {
   SeededRng rng(11);
-  auto acceptor = FormationAcceptor::start(acceptor_key, rng, t0);
+  auto acceptor = FormationAcceptor::start(acceptor_key, rng, t0, acceptor_binding);
   if (!acceptor) return acceptor.error();
-  FormationConnector connector(connector_key, t0);
+  FormationConnector connector(connector_key, t0, connector_binding);
   Bytes to_connector = acceptor->challenge_frame();
   std::optional<Bytes> response;
   for (std::size_t i = 0; i < to_connector.size() && !response; i += chunk) {
@@ -98,6 +99,24 @@ TEST(FormationHandshake, WrongSecretRejected) {
   ASSERT_TRUE(run.ok());
   EXPECT_EQ(run->acceptor, FormationAuthResult::Rejected);
   EXPECT_EQ(run->connector, FormationAuthResult::Rejected);
+}
+
+// A proof bound to one connection's channel binding does not verify on another connection.
+TEST(FormationHandshake, ChannelBinding) {
+  FormationKey key("alpha", key_of(5));
+  Bytes tls_a(32, 0xaa), tls_b(32, 0xbb);
+  auto same = handshake(key, key, 16, tls_a, tls_a);
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(same->acceptor, FormationAuthResult::Accepted);
+  auto relayed = handshake(key, key, 16, tls_a, tls_b);
+  ASSERT_TRUE(relayed.ok());
+  EXPECT_EQ(relayed->acceptor, FormationAuthResult::Rejected);
+  auto unbound = handshake(key, key, 16, tls_a, {});
+  ASSERT_TRUE(unbound.ok());
+  EXPECT_EQ(unbound->acceptor, FormationAuthResult::Rejected);
+  FormationNonce n{};
+  EXPECT_NE(key.respond(n, tls_a), key.respond(n));
+  EXPECT_TRUE(key.verify_response(n, key.respond(n, tls_a), tls_a));
 }
 
 TEST(FormationHandshake, OtherFormationAbortsConnector) {

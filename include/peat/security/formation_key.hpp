@@ -42,10 +42,13 @@ class FormationKey {
     FormationProof expected;
   };
   Challenge create_challenge(Rng& rng) const;
-  // HMAC-SHA256(hmac_key, nonce ‖ formation_id).
-  FormationProof respond(ByteView nonce) const;
+  // HMAC-SHA256(hmac_key, nonce ‖ formation_id ‖ channel_binding). With an empty binding this
+  // is the Rust proof. A non-empty binding (e.g. a TLS exporter value of the QUIC connection,
+  // known to both ends) ties the proof to that connection, so it cannot be relayed to another
+  // one; both sides must use the same binding (not understood by Rust nodes).
+  FormationProof respond(ByteView nonce, ByteView channel_binding = {}) const;
   // Constant-time comparison with the expected proof; any length other than 32 is false.
-  bool verify_response(ByteView nonce, ByteView response) const;
+  bool verify_response(ByteView nonce, ByteView response, ByteView channel_binding = {}) const;
 
   std::string to_string() const;  // formation id only; the key is "[REDACTED]"
 

@@ -45,7 +45,9 @@ class FrameAssembler {
 class FormationAcceptor {
  public:
   // SERIALIZATION_ERROR when the formation id makes the challenge exceed 1024 bytes.
-  static Result<FormationAcceptor> start(const FormationKey& key, Rng& rng, Instant now);
+  // `channel_binding`: see FormationKey::respond (empty = Rust-compatible).
+  static Result<FormationAcceptor> start(const FormationKey& key, Rng& rng, Instant now,
+                                         ByteView channel_binding = {});
 
   // Send this first (`u32 len ‖ challenge`).
   const Bytes& challenge_frame() const { return challenge_frame_; }
@@ -60,12 +62,17 @@ class FormationAcceptor {
 
  private:
   FormationAcceptor(const FormationKey& key, const FormationNonce& nonce, Bytes challenge_frame,
-                    Instant now)
-      : key_(key), nonce_(nonce), challenge_frame_(std::move(challenge_frame)), started_(now) {}
+                    Instant now, ByteView channel_binding)
+      : key_(key),
+        nonce_(nonce),
+        challenge_frame_(std::move(challenge_frame)),
+        binding_(channel_binding.begin(), channel_binding.end()),
+        started_(now) {}
 
   const FormationKey& key_;
   FormationNonce nonce_;
   Bytes challenge_frame_;
+  Bytes binding_;
   Instant started_;
   FrameAssembler response_{kMaxResponseFrame};
   std::optional<FormationAuthResult> result_;
@@ -74,7 +81,8 @@ class FormationAcceptor {
 // Connector side: answers the acceptor's challenge and reads the verdict.
 class FormationConnector {
  public:
-  FormationConnector(const FormationKey& key, Instant now) : key_(key), started_(now) {}
+  FormationConnector(const FormationKey& key, Instant now, ByteView channel_binding = {})
+      : key_(key), binding_(channel_binding.begin(), channel_binding.end()), started_(now) {}
 
   struct Output {
     std::optional<Bytes> send;                  // the response frame, once
@@ -87,6 +95,7 @@ class FormationConnector {
 
  private:
   const FormationKey& key_;
+  Bytes binding_;
   Instant started_;
   FrameAssembler challenge_{kMaxChallengeFrame};
   bool responded_ = false;
