@@ -367,8 +367,9 @@ struct Document::Impl {
         break;
     }
     if (const auto* c = std::get_if<Counter>(&x.value)) {
-      return ScalarValue{Counter{static_cast<std::int64_t>(
-          static_cast<std::uint64_t>(c->value) + static_cast<std::uint64_t>(x.inc_total))}};
+      return ScalarValue{
+          Counter{static_cast<std::int64_t>(static_cast<std::uint64_t>(c->value) +
+                                            static_cast<std::uint64_t>(st->ops.inc_total(op)))}};
     }
     return x.value;
   }

@@ -226,14 +226,23 @@ Status OpSet::apply_op(const ChangeOp& op, std::uint64_t ctr, std::uint32_t acto
   }
   for (auto p : preds) {
     IOp& po = ops_[p];
-    po.succ.push_back(new_index);
+    if (po.succ0 == kNone) {
+      po.succ0 = new_index;
+    } else {
+      if (po.succ_more == kNone) {
+        po.succ_more = static_cast<std::uint32_t>(extra_succ_.size());
+        extra_succ_.emplace_back();
+      }
+      extra_succ_[po.succ_more].push_back(new_index);
+    }
     if (op.action == kActInc && po.action == kActSet && std::holds_alternative<Counter>(po.value)) {
       const auto& v = op.value;
       std::int64_t d = std::holds_alternative<std::int64_t>(v)
                            ? std::get<std::int64_t>(v)
                            : static_cast<std::int64_t>(std::get<std::uint64_t>(v));
-      po.inc_total = static_cast<std::int64_t>(static_cast<std::uint64_t>(po.inc_total) +
-                                               static_cast<std::uint64_t>(d));
+      auto& total = inc_totals_[p];
+      total = static_cast<std::int64_t>(static_cast<std::uint64_t>(total) +
+                                        static_cast<std::uint64_t>(d));
     } else {
       ++po.non_inc_succ;
     }
@@ -429,7 +438,11 @@ col::ColumnSet OpSet::encode_doc_ops(const std::vector<std::uint32_t>& remap) co
     if (!v.key_is_str && v.key_elem.ctr) v.key_elem.actor = remap[v.key_elem.actor];
     v.id.actor = remap[v.id.actor];
     succ.clear();
-    for (auto s : ops_[i].succ) succ.push_back(ref(s));
+    const IOp& x = ops_[i];
+    if (x.succ0 != kNone) succ.push_back(ref(x.succ0));
+    if (x.succ_more != kNone) {
+      for (auto s : extra_succ_[x.succ_more]) succ.push_back(ref(s));
+    }
     if (succ.size() > 1) {
       std::sort(succ.begin(), succ.end(), [](const OpRef& a, const OpRef& b) {
         return a.ctr != b.ctr ? a.ctr < b.ctr : a.actor < b.actor;

@@ -30,13 +30,14 @@ struct IOp {
   std::uint32_t mark_name = kNone;  // interned string
   std::uint32_t non_inc_succ = 0;
   std::uint32_t width = 0;  // insert ops: current visible width (0 when invisible)
+  // Successors: the first inline, the rest in OpSet::extra_succ_ (most ops have 0 or 1).
+  std::uint32_t succ0 = kNone;
+  std::uint32_t succ_more = kNone;
   std::uint8_t action = kActSet;
   bool insert = false;
   bool expand = false;
-  bool visible_elem = false;   // insert ops: element currently visible
-  std::int64_t inc_total = 0;  // counters: sum of increments
+  bool visible_elem = false;  // insert ops: element currently visible
   ScalarValue value = Null{};
-  std::vector<std::uint32_t> succ;
   SeqChunk* chunk = nullptr;  // insert ops: the chunk holding the element
 };
 
@@ -89,6 +90,11 @@ class OpSet {
   // may be partially changed only if the error is reported after validation (never here).
   Status apply_op(const ChangeOp& op, std::uint64_t ctr, std::uint32_t actor);
   std::uint64_t max_op() const { return max_op_; }
+  // Sum of the increments applied to a counter op.
+  std::int64_t inc_total(std::uint32_t i) const {
+    auto it = inc_totals_.find(i);
+    return it == inc_totals_.end() ? 0 : it->second;
+  }
   std::size_t op_count() const { return ops_.size(); }
 
   // ---- lookups -------------------------------------------------------------------------------
@@ -160,6 +166,8 @@ class OpSet {
   std::unordered_map<std::string, std::uint32_t> key_idx_;
   std::vector<std::vector<Range>> ranges_;  // per actor
   std::unordered_map<std::uint32_t, std::vector<std::uint32_t>> elem_updates_;
+  std::vector<std::vector<std::uint32_t>> extra_succ_;
+  std::unordered_map<std::uint32_t, std::int64_t> inc_totals_;
   std::uint64_t max_op_ = 0;
 };
 

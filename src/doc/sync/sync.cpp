@@ -1,6 +1,9 @@
 #include "peat/doc/sync/sync.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <optional>
+#include <span>
 #include <unordered_map>
 
 namespace peat::doc::sync {
@@ -8,40 +11,42 @@ namespace {
 
 struct HashKey {
   std::size_t operator()(const ChangeHash& h) const {
-    std::size_t v = 0;
-    for (int i = 0; i < 8; ++i) v = (v << 8) | h[i];
+    std::size_t v;
+    std::memcpy(&v, h.data(), sizeof v);  // hashes are uniformly distributed already
     return v;
   }
 };
 
-// The change graph as the protocol needs it: stored (causal) order, deps by index.
+// The change graph as the protocol needs it: stored (causal) order, deps by index (CSR).
 class Graph {
  public:
   explicit Graph(Document& doc) {
-    auto infos = doc.changes_info();
+    const auto infos = doc.changes_info();
     hashes_.reserve(infos.size());
-    deps_.resize(infos.size());
     index_.reserve(infos.size());
+    dep_start_.reserve(infos.size() + 1);
     for (std::size_t i = 0; i < infos.size(); ++i) {
       hashes_.push_back(infos[i].hash);
-      index_.emplace(infos[i].hash, i);
-    }
-    for (std::size_t i = 0; i < infos.size(); ++i) {
+      index_.emplace(infos[i].hash, static_cast<std::uint32_t>(i));
+      dep_start_.push_back(static_cast<std::uint32_t>(deps_.size()));
       for (const auto& d : infos[i].deps) {
         auto it = index_.find(d);
-        if (it != index_.end()) deps_[i].push_back(it->second);
+        if (it != index_.end()) deps_.push_back(it->second);
       }
     }
+    dep_start_.push_back(static_cast<std::uint32_t>(deps_.size()));
   }
 
   std::size_t size() const { return hashes_.size(); }
   const ChangeHash& hash(std::size_t i) const { return hashes_[i]; }
-  const std::vector<std::size_t>& deps(std::size_t i) const { return deps_[i]; }
+  std::span<const std::uint32_t> deps(std::size_t i) const {
+    return {deps_.data() + dep_start_[i], deps_.data() + dep_start_[i + 1]};
+  }
 
   // Marks every change that is `roots` or an ancestor of one; unknown roots are ignored.
   std::vector<bool> ancestors(const std::vector<ChangeHash>& roots) const {
     std::vector<bool> seen(size(), false);
-    std::vector<std::size_t> stack;
+    std::vector<std::uint32_t> stack;
     for (const auto& r : roots) {
       auto it = index_.find(r);
       if (it != index_.end() && !seen[it->second]) {
@@ -50,9 +55,9 @@ class Graph {
       }
     }
     while (!stack.empty()) {
-      std::size_t i = stack.back();
+      const std::uint32_t i = stack.back();
       stack.pop_back();
-      for (std::size_t d : deps_[i]) {
+      for (std::uint32_t d : deps(i)) {
         if (!seen[d]) {
           seen[d] = true;
           stack.push_back(d);
@@ -62,81 +67,42 @@ class Graph {
     return seen;
   }
 
-  // Hashes not covered by `since`, in stored order.
-  std::vector<std::size_t> since(const std::vector<ChangeHash>& roots) const {
-    auto covered = ancestors(roots);
-    std::vector<std::size_t> out;
+  // Changes not covered by `roots`, in stored order.
+  std::vector<std::uint32_t> since(const std::vector<ChangeHash>& roots) const {
+    const auto covered = ancestors(roots);
+    std::vector<std::uint32_t> out;
     for (std::size_t i = 0; i < size(); ++i) {
-      if (!covered[i]) out.push_back(i);
+      if (!covered[i]) out.push_back(static_cast<std::uint32_t>(i));
     }
     return out;
   }
 
-  bool has(const ChangeHash& h) const { return index_.count(h) != 0; }
+  std::optional<std::uint32_t> find(const ChangeHash& h) const {
+    auto it = index_.find(h);
+    if (it == index_.end()) return std::nullopt;
+    return it->second;
+  }
 
  private:
   std::vector<ChangeHash> hashes_;
-  std::vector<std::vector<std::size_t>> deps_;
-  std::unordered_map<ChangeHash, std::size_t, HashKey> index_;
+  std::vector<std::uint32_t> dep_start_;
+  std::vector<std::uint32_t> deps_;
+  std::unordered_map<ChangeHash, std::uint32_t, HashKey> index_;
 };
 
-std::vector<ChangeHash> hashes_to_send_in(const Graph& g, Document& doc,
-                                          const std::vector<Have>& have,
-                                          const std::vector<ChangeHash>& need) {
-  std::vector<ChangeHash> known_need;
-  for (const auto& h : need) {
-    if (doc.has_change(h)) known_need.push_back(h);
-  }
-  if (have.empty()) return known_need;
-
-  std::vector<ChangeHash> last_sync;
-  for (const auto& h : have)
-    last_sync.insert(last_sync.end(), h.last_sync.begin(), h.last_sync.end());
-  const auto candidates = g.since(last_sync);
-
-  std::vector<bool> in_c(g.size(), false);
-  std::vector<bool> marked(g.size(), false);
-  std::vector<std::size_t> stack;
-  for (std::size_t i : candidates) {
-    in_c[i] = true;
-    const bool in_some_filter = std::any_of(
-        have.begin(), have.end(), [&](const Have& hv) { return hv.bloom.contains(g.hash(i)); });
-    if (!in_some_filter) {
-      marked[i] = true;
-      stack.push_back(i);
-    }
-  }
-  // Anything depending on a change the peer lacks is lacking too (covers false positives).
-  std::vector<std::vector<std::size_t>> dependents(g.size());
-  for (std::size_t i : candidates) {
-    for (std::size_t d : g.deps(i)) {
-      if (in_c[d]) dependents[d].push_back(i);
-    }
-  }
-  while (!stack.empty()) {
-    std::size_t i = stack.back();
-    stack.pop_back();
-    for (std::size_t dep : dependents[i]) {
-      if (!marked[dep]) {
-        marked[dep] = true;
-        stack.push_back(dep);
-      }
-    }
+// Builds the graph on first use: in a steady state most calls need none.
+class LazyGraph {
+ public:
+  explicit LazyGraph(Document& doc) : doc_(doc) {}
+  const Graph& get() {
+    if (!graph_) graph_.emplace(doc_);
+    return *graph_;
   }
 
-  std::unordered_map<ChangeHash, bool, HashKey> marked_hashes;
-  for (std::size_t i : candidates) {
-    if (marked[i]) marked_hashes.emplace(g.hash(i), true);
-  }
-  std::vector<ChangeHash> out;
-  for (const auto& h : known_need) {
-    if (!marked_hashes.count(h)) out.push_back(h);
-  }
-  for (std::size_t i : candidates) {
-    if (marked[i]) out.push_back(g.hash(i));
-  }
-  return out;
-}
+ private:
+  Document& doc_;
+  std::optional<Graph> graph_;
+};
 
 std::vector<ChangeHash> sorted_unique(std::vector<ChangeHash> v) {
   std::sort(v.begin(), v.end());
@@ -146,6 +112,78 @@ std::vector<ChangeHash> sorted_unique(std::vector<ChangeHash> v) {
 
 bool contains(const std::vector<ChangeHash>& v, const ChangeHash& h) {
   return std::find(v.begin(), v.end(), h) != v.end();
+}
+
+std::vector<ChangeHash> hashes_to_send_in(LazyGraph& lazy, Document& doc,
+                                          const std::vector<ChangeHash>& our_heads,
+                                          const std::vector<Have>& have,
+                                          const std::vector<ChangeHash>& need) {
+  std::vector<ChangeHash> known_need;
+  for (const auto& h : need) {
+    if (doc.has_change(h)) known_need.push_back(h);
+  }
+  if (have.empty()) return known_need;
+
+  std::vector<ChangeHash> last_sync;
+  for (const auto& h : have) {
+    last_sync.insert(last_sync.end(), h.last_sync.begin(), h.last_sync.end());
+  }
+  last_sync = sorted_unique(std::move(last_sync));
+  // Their last sync point is our heads: nothing of ours is newer.
+  if (last_sync == our_heads) return known_need;
+
+  const Graph& g = lazy.get();
+  const auto candidates = g.since(last_sync);
+  std::vector<bool> in_c(g.size(), false);
+  std::vector<bool> marked(g.size(), false);
+  std::vector<std::uint32_t> stack;
+  for (std::uint32_t i : candidates) {
+    in_c[i] = true;
+    const bool in_some_filter = std::any_of(
+        have.begin(), have.end(), [&](const Have& hv) { return hv.bloom.contains(g.hash(i)); });
+    if (!in_some_filter) {
+      marked[i] = true;
+      stack.push_back(i);
+    }
+  }
+  if (!stack.empty()) {
+    // Anything depending on a change the peer lacks is lacking too (covers false positives).
+    std::vector<std::uint32_t> count(g.size() + 1, 0);
+    for (std::uint32_t i : candidates) {
+      for (std::uint32_t d : g.deps(i)) {
+        if (in_c[d]) ++count[d + 1];
+      }
+    }
+    for (std::size_t i = 1; i < count.size(); ++i) count[i] += count[i - 1];
+    std::vector<std::uint32_t> dependents(count.back());
+    std::vector<std::uint32_t> fill(count.begin(), count.end() - 1);
+    for (std::uint32_t i : candidates) {
+      for (std::uint32_t d : g.deps(i)) {
+        if (in_c[d]) dependents[fill[d]++] = i;
+      }
+    }
+    while (!stack.empty()) {
+      const std::uint32_t i = stack.back();
+      stack.pop_back();
+      for (std::uint32_t k = count[i]; k < count[i + 1]; ++k) {
+        const std::uint32_t dep = dependents[k];
+        if (!marked[dep]) {
+          marked[dep] = true;
+          stack.push_back(dep);
+        }
+      }
+    }
+  }
+
+  std::vector<ChangeHash> out;
+  for (const auto& h : known_need) {
+    const auto i = g.find(h);
+    if (!i || !marked[*i]) out.push_back(h);
+  }
+  for (std::uint32_t i : candidates) {
+    if (marked[i]) out.push_back(g.hash(i));
+  }
+  return out;
 }
 
 Trailer our_trailer(const State& state, bool reset_flag) {
@@ -159,14 +197,14 @@ Trailer our_trailer(const State& state, bool reset_flag) {
 
 std::vector<ChangeHash> hashes_to_send(Document& doc, const std::vector<Have>& have,
                                        const std::vector<ChangeHash>& need) {
-  Graph g(doc);
-  return hashes_to_send_in(g, doc, have, need);
+  LazyGraph g(doc);
+  return hashes_to_send_in(g, doc, doc.get_heads(), have, need);
 }
 
 std::optional<Message> generate_message(Document& doc, State& state) {
   doc.commit();
   const std::vector<ChangeHash> our_heads = doc.get_heads();
-  const Graph g(doc);
+  LazyGraph lazy(doc);
 
   std::vector<ChangeHash> our_need;
   if (!state.read_only) {
@@ -179,7 +217,10 @@ std::optional<Message> generate_message(Document& doc, State& state) {
   });
   if (need_only_heads) {
     std::vector<ChangeHash> fresh;
-    for (std::size_t i : g.since(state.shared_heads)) fresh.push_back(g.hash(i));
+    if (sorted_unique(state.shared_heads) != our_heads) {
+      const Graph& g = lazy.get();
+      for (std::uint32_t i : g.since(state.shared_heads)) fresh.push_back(g.hash(i));
+    }
     our_have.push_back(Have{state.shared_heads, BloomFilter::from_hashes(fresh)});
   }
 
@@ -187,7 +228,7 @@ std::optional<Message> generate_message(Document& doc, State& state) {
   if (state.their_have && !state.their_have->empty()) {
     const auto& first = state.their_have->front();
     const bool all_known = std::all_of(first.last_sync.begin(), first.last_sync.end(),
-                                       [&](const auto& h) { return g.has(h); });
+                                       [&](const auto& h) { return doc.has_change(h); });
     if (!all_known) {
       Message reset;
       reset.version = MessageVersion::kV1;
@@ -198,20 +239,23 @@ std::optional<Message> generate_message(Document& doc, State& state) {
     }
   }
 
-  MessageVersion version = state.supports_v2() ? MessageVersion::kV2 : MessageVersion::kV1;
+  const MessageVersion version = state.supports_v2() ? MessageVersion::kV2 : MessageVersion::kV1;
   std::vector<Bytes> changes;
   std::vector<ChangeHash> sent;
   if (!state.peer_read_only && state.their_have && state.their_need) {
     bool whole_doc = state.supports_v2() && state.their_heads && state.their_heads->empty();
     std::vector<ChangeHash> to_send;
     if (!whole_doc) {
-      for (const auto& h : hashes_to_send_in(g, doc, *state.their_have, *state.their_need)) {
+      for (const auto& h :
+           hashes_to_send_in(lazy, doc, our_heads, *state.their_have, *state.their_need)) {
         if (!state.sent_hashes.count(h)) to_send.push_back(h);
       }
-      whole_doc = state.supports_v2() && to_send.size() > g.size() / 3;
+      whole_doc = state.supports_v2() && !to_send.empty() && to_send.size() > lazy.get().size() / 3;
     }
     if (whole_doc) {
       changes.push_back(doc.save());
+      const Graph& g = lazy.get();
+      sent.reserve(g.size());
       for (std::size_t i = 0; i < g.size(); ++i) sent.push_back(g.hash(i));
     } else if (!to_send.empty()) {
       for (const auto& h : to_send) {
@@ -267,61 +311,68 @@ std::optional<Bytes> generate_sync_message(Document& doc, State& state) {
 Status receive_message(Document& doc, State& state, const Message& message) {
   doc.commit();
   const std::vector<ChangeHash> before = doc.get_heads();
-  State next = state;
-  next.in_flight = false;
-
-  if (message.trailer) {
-    const std::uint8_t flags = message.trailer->flags.value_or(0);
-    next.their_capabilities = PeerCapabilities{true, (flags & kFlagSupportsSyncReset) != 0};
-    if (flags & kFlagSyncReset) next.sent_hashes.clear();
-    next.peer_read_only = (flags & kFlagReadOnly) != 0;
-  }
-
-  if (!message.changes.empty() && !state.read_only) {
+  // Applying the changes is the only step that can fail: do it before touching the state.
+  const bool apply = !message.changes.empty() && !state.read_only;
+  if (apply) {
     Bytes joined;
     for (const auto& c : message.changes) joined.insert(joined.end(), c.begin(), c.end());
     PEAT_TRY_STATUS(doc.load_incremental(joined));
-    const std::vector<ChangeHash> after = doc.get_heads();
+  }
+  const std::vector<ChangeHash> after = apply ? doc.get_heads() : before;
+
+  state.in_flight = false;
+  if (message.trailer) {
+    const std::uint8_t flags = message.trailer->flags.value_or(0);
+    state.their_capabilities = PeerCapabilities{true, (flags & kFlagSupportsSyncReset) != 0};
+    if (flags & kFlagSyncReset) state.sent_hashes.clear();
+    state.peer_read_only = (flags & kFlagReadOnly) != 0;
+  }
+
+  if (apply) {
     std::vector<ChangeHash> advanced;
     for (const auto& h : after) {
       if (!contains(before, h)) advanced.push_back(h);
     }
-    for (const auto& h : next.shared_heads) {
+    for (const auto& h : state.shared_heads) {
       if (contains(after, h)) advanced.push_back(h);
     }
-    next.shared_heads = sorted_unique(std::move(advanced));
+    state.shared_heads = sorted_unique(std::move(advanced));
   }
 
-  // Forget sent changes the peer now has (ancestors of its heads that we know).
-  if (!next.sent_hashes.empty()) {
-    const Graph g(doc);
-    const auto acked = g.ancestors(message.heads);
-    for (std::size_t i = 0; i < g.size(); ++i) {
-      if (acked[i]) next.sent_hashes.erase(g.hash(i));
+  // Forget sent changes the peer now has (ancestors of its heads that we know). When its heads
+  // are ours, that is everything we ever sent.
+  if (!state.sent_hashes.empty()) {
+    if (sorted_unique(message.heads) == after) {
+      state.sent_hashes.clear();
+    } else {
+      const Graph g(doc);
+      const auto acked = g.ancestors(message.heads);
+      for (std::size_t i = 0; i < g.size(); ++i) {
+        if (acked[i]) state.sent_hashes.erase(g.hash(i));
+      }
     }
   }
 
-  if (message.changes.empty() && message.heads == before) next.last_sent_heads = message.heads;
+  if (message.changes.empty() && message.heads == before) state.last_sent_heads = message.heads;
 
   std::vector<ChangeHash> known;
   for (const auto& h : message.heads) {
     if (doc.has_change(h)) known.push_back(h);
   }
   if (known.size() == message.heads.size()) {
-    next.shared_heads = message.heads;
+    state.shared_heads = message.heads;
     if (message.heads.empty()) {
-      next.last_sent_heads.clear();
-      next.sent_hashes.clear();
+      state.last_sent_heads.clear();
+      state.sent_hashes.clear();
     }
   } else {
-    known.insert(known.end(), next.shared_heads.begin(), next.shared_heads.end());
-    next.shared_heads = sorted_unique(std::move(known));
+    known.insert(known.end(), state.shared_heads.begin(), state.shared_heads.end());
+    state.shared_heads = sorted_unique(std::move(known));
   }
 
-  next.their_have = message.have;
-  next.their_heads = message.heads;
-  next.their_need = message.need;
-  state = std::move(next);
+  state.their_have = message.have;
+  state.their_heads = message.heads;
+  state.their_need = message.need;
   return {};
 }
 
