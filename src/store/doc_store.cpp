@@ -403,7 +403,7 @@ Status DocStore::Batch::append(std::string_view key, ByteView chunks, const Writ
     PEAT_TRY_STATUS(impl_->compact_in(t, key, m));
   }
   PEAT_TRY_STATUS(impl_->write_meta(t, key, m));
-  events_->push_back({std::string(key), ChangeKind::kPut});
+  events_->push_back({std::string(key), ChangeKind::kPut, info.from_peer});
   return {};
 }
 
@@ -418,7 +418,7 @@ Status DocStore::Batch::replace(std::string_view key, ByteView snapshot, const W
   PEAT_TRY_STATUS(impl_->write_snapshot(t, key, m, snapshot));
   PEAT_TRY_STATUS(impl_->apply_write_info(t, key, parts->first, m, info));
   PEAT_TRY_STATUS(impl_->write_meta(t, key, m));
-  events_->push_back({std::string(key), ChangeKind::kPut});
+  events_->push_back({std::string(key), ChangeKind::kPut, info.from_peer});
   return {};
 }
 

@@ -73,6 +73,7 @@ Status DocumentStore::put_in(DocStore::Batch& batch, std::string_view key, doc::
   w.now = now;
   w.expires_at = options.expires_at;
   w.geohash = options.geohash;
+  w.from_peer = options.from_peer;
   auto meta = batch.meta(key);
   if (!meta.ok()) return meta.error();
   if (!meta->has_value()) {
@@ -120,7 +121,9 @@ Result<std::vector<Status>> DocumentStore::put_many(
 }
 
 Status DocumentStore::merge_bytes(std::string_view key, ByteView chunks, UnixMillis now,
-                                  const PutOptions& options) {
+                                  const PutOptions& put_options) {
+  PutOptions options = put_options;
+  options.from_peer = true;
   std::lock_guard lock(mu_);
   auto bytes = base_->read(key);
   if (!bytes.ok()) return bytes.error();

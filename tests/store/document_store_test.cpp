@@ -291,6 +291,14 @@ TEST_F(DocumentStoreTest, SubscribersSeePutsWithKeys) {
   ASSERT_TRUE(
       store_->put_json("beacons:b1", json{{"lat", 1.0}}, kT0, {"9q60y", std::nullopt}).ok());
   EXPECT_EQ(keys, std::vector<std::string>{"beacons:b1"});
+  std::vector<bool> from_peer;
+  auto sub2 = store_->base().subscribe(
+      "tracks:", [&](const ChangeEvent& e) { from_peer.push_back(e.from_peer); });
+  ASSERT_TRUE(store_->put_json("tracks:local", json{{"v", 1}}, kT0).ok());
+  doc::Document remote(actor(7));
+  ASSERT_TRUE(remote.put(doc::kRoot, "v", std::int64_t{2}).ok());
+  ASSERT_TRUE(store_->merge_bytes("tracks:remote", remote.save(), kT0).ok());
+  EXPECT_EQ(from_peer, (std::vector<bool>{false, true}));
   EXPECT_EQ(*store_->base().find_in_cell("9q60y"), std::vector<std::string>{"beacons:b1"});
 }
 

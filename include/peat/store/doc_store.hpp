@@ -63,6 +63,8 @@ struct WriteInfo {
   std::optional<std::string> geohash;
   // New version of the document (unchanged when absent); at most 4096 bytes.
   std::optional<Bytes> version;
+  // Marks the change event as coming from a peer.
+  bool from_peer = false;
 };
 
 // One entry per document for set reconciliation (negentropy): identical document states give
@@ -106,6 +108,8 @@ enum class ChangeKind : std::uint8_t { kPut, kDeleted, kSoftDeleted, kExpired };
 struct ChangeEvent {
   std::string key;
   ChangeKind kind = ChangeKind::kPut;
+  // The write came from a peer (WriteInfo::from_peer), so a sync layer need not echo it back.
+  bool from_peer = false;
 };
 
 // Keeps a subscription alive; destroying it (or calling cancel) stops the callbacks.

@@ -24,6 +24,7 @@ namespace peat::store {
 struct PutOptions {
   std::optional<std::string> geohash;    // index the document under this cell
   std::optional<UnixMillis> expires_at;  // else the collection TTL, if any
+  bool from_peer = false;                // reported in the change event
 };
 
 class DocumentStore {
@@ -43,7 +44,7 @@ class DocumentStore {
   Result<std::vector<Status>> put_many(
       const std::vector<std::pair<std::string, doc::Document*>>& docs, UnixMillis now);
   // Applies chunks from a peer (a saved document or change chunks) to the stored document, or
-  // stores them as a new document.
+  // stores them as a new document. The change event is marked from_peer.
   Status merge_bytes(std::string_view key, ByteView chunks, UnixMillis now,
                      const PutOptions& options = {});
   Result<std::optional<doc::Document>> get(std::string_view key) const;
