@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "peat/doc/document.hpp"
+#include "peat/doc/sync/sync.hpp"
 #include "trace.hpp"
 
 namespace {
@@ -113,6 +114,39 @@ int run_cpp(const std::string& trace_path, bool one_change_per_edit) {
     return 1;
   }
   const bool load_ok = loaded->text(*text) == expected;
+  const long hwm_kb = vm_hwm_kb();
+  const std::size_t changes = loaded->changes_info().size();
+
+  // With one change per edit: a sync session of the whole history to an empty peer.
+  nlohmann::json sync_result = nullptr;
+  if (one_change_per_edit) {
+    peat::doc::Document empty(peat::Bytes(16, 0x44));
+    peat::doc::sync::State full_state, empty_state;
+    int messages = 0;
+    std::size_t bytes = 0;
+    Phase sync;
+    for (int round = 0; round < 10; ++round) {
+      auto m1 = peat::doc::sync::generate_sync_message(doc, full_state);
+      if (m1) {
+        ++messages;
+        bytes += m1->size();
+        if (!peat::doc::sync::receive_sync_message(empty, empty_state, *m1)) return 1;
+      }
+      auto m2 = peat::doc::sync::generate_sync_message(empty, empty_state);
+      if (m2) {
+        ++messages;
+        bytes += m2->size();
+        if (!peat::doc::sync::receive_sync_message(doc, full_state, *m2)) return 1;
+      }
+      if (!m1 && !m2) break;
+    }
+    sync.stop();
+    sync_result = {{"sync_ms", sync.wall_ms},
+                   {"sync_cpu_ms", sync.cpu_ms},
+                   {"messages", messages},
+                   {"bytes", bytes},
+                   {"ok", empty.get_heads() == doc.get_heads()}};
+  }
 
   nlohmann::json j = {{"apply_ms", apply.wall_ms},
                       {"apply_cpu_ms", apply.cpu_ms},
@@ -121,9 +155,10 @@ int run_cpp(const std::string& trace_path, bool one_change_per_edit) {
                       {"load_ms", load.wall_ms},
                       {"load_cpu_ms", load.cpu_ms},
                       {"size", saved.size()},
-                      {"hwm_kb", vm_hwm_kb()},
-                      {"changes", loaded->changes_info().size()},
-                      {"ok", apply_ok && load_ok}};
+                      {"hwm_kb", hwm_kb},
+                      {"changes", changes},
+                      {"sync", sync_result},
+                      {"ok", apply_ok && load_ok && (sync_result.is_null() || sync_result["ok"])}};
   std::cout << j.dump() << std::endl;
   return 0;
 }
@@ -216,6 +251,16 @@ int main(int argc, char** argv) {
   if (results.count("cpp")) row("C++ peat::doc (one change)", results["cpp"]);
   if (results.count("cpp-many")) row("C++ peat::doc (change per edit)", results["cpp-many"]);
   if (results.count("js")) row("npm @automerge/automerge 3.5.0", results["js"]);
+  if (results.count("cpp-many") && results["cpp-many"]["sync"].is_object()) {
+    const auto& sy = results["cpp-many"]["sync"];
+    std::printf(
+        "\nC++ sync of the %llu-change history to an empty C++ peer: %.0f ms wall, %.0f ms "
+        "cpu, %d messages, %llu bytes, converged: %s\n",
+        static_cast<unsigned long long>(results["cpp-many"]["changes"].get<std::uint64_t>()),
+        sy["sync_ms"].get<double>(), sy["sync_cpu_ms"].get<double>(), sy["messages"].get<int>(),
+        static_cast<unsigned long long>(sy["bytes"].get<std::uint64_t>()),
+        sy["ok"].get<bool>() ? "yes" : "NO");
+  }
   if (results.count("cpp") && results.count("js")) {
     const auto& c = results["cpp"];
     const auto& j = results["js"];
