@@ -311,6 +311,16 @@ void TransportManager::flush(const PeerId& peer, PeerState& st) {
     st.sent_upto = it->first;
     ++stats_.frames_sent;
     if (it->second.transmitted) ++stats_.retransmissions;
+    if (config_.redundant && !it->second.transmitted) {
+      // First copy also over every other usable link; the receiver keeps whichever arrives
+      // first. Only the active link is retransmitted on.
+      for (const auto& [id, lp] : st.links) {
+        if (id != st.active && usable(peer, st, id) &&
+            send_frame(id, peer, it->second.channel, f)) {
+          ++stats_.redundant_copies;
+        }
+      }
+    }
     it->second.transmitted = true;
   }
 }

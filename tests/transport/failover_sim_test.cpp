@@ -34,8 +34,12 @@ TransportManagerConfig fast_config() {
 }
 
 struct Mesh {
-  explicit Mesh(std::uint64_t seed)
-      : wifi(loop, seed, "wifi"), ble(loop, seed + 1, "ble"), rng_a(seed + 2), rng_b(seed + 3) {
+  explicit Mesh(std::uint64_t seed, bool redundant = false)
+      : redundant_mode(redundant),
+        wifi(loop, seed, "wifi"),
+        ble(loop, seed + 1, "ble"),
+        rng_a(seed + 2),
+        rng_b(seed + 3) {
     for (auto* net : {&wifi, &ble}) {
       net->add_node("a");
       net->add_node("b");
@@ -77,7 +81,9 @@ struct Mesh {
     ta_ble = std::make_unique<SimTransport>(ble, "a");
     EXPECT_TRUE(ta_wifi->start().ok());
     EXPECT_TRUE(ta_ble->start().ok());
-    ma = std::make_unique<TransportManager>(loop, rng_a, fast_config());
+    TransportManagerConfig config = fast_config();
+    config.redundant = redundant_mode;
+    ma = std::make_unique<TransportManager>(loop, rng_a, config);
     EXPECT_TRUE(ma->add_link("wifi", *ta_wifi).ok());
     EXPECT_TRUE(ma->add_link("ble", *ta_ble).ok());
     EXPECT_EQ(ma->add_link("ble", *ta_ble).error().code, "ALREADY_EXISTS");
@@ -118,6 +124,7 @@ struct Mesh {
     make_a();
   }
 
+  bool redundant_mode;
   SimLoop loop;
   SimNetwork wifi, ble;
   SeededRng rng_a, rng_b;
@@ -254,6 +261,50 @@ TEST(TransportManagerFailover, RestartedSenderStartsANewStream) {
   m.loop.run_for(2s);
   ASSERT_EQ(m.received.size(), 200u);  // nothing taken for a duplicate, nothing repeated
   for (int i = 0; i < 200; ++i) ASSERT_EQ(m.received[i], i);
+}
+
+// The longest gap between two deliveries when the primary is cut silently mid-stream.
+Duration worst_gap(bool redundant, TransportManagerStats* sender, TransportManagerStats* receiver) {
+  Mesh m(17, redundant);
+  EXPECT_TRUE(m.loop.run_until([&] { return m.ma->active_link("b") == "wifi"; }, 10s));
+  EXPECT_TRUE(m.loop.run_until([&] { return m.ma->link_usable("b", "ble"); }, 10s));
+  std::vector<Duration> arrival;
+  TransportManagerEvents eb;
+  eb.on_message = [&](const PeerId&, Channel, Bytes msg) {
+    m.received.push_back(std::stoi(std::string(msg.begin(), msg.end())));
+    arrival.push_back(m.loop.elapsed());
+  };
+  m.mb->set_events(eb);
+  stream(m, 0, 400, 5ms);
+  m.loop.run_for(1s);
+  m.wifi.set_link_up("a", "b", false);
+  EXPECT_TRUE(m.loop.run_until([&] { return m.received.size() == 400; }, 30s));
+  for (int i = 0; i < static_cast<int>(m.received.size()); ++i) EXPECT_EQ(m.received[i], i);
+  Duration worst{};
+  for (std::size_t i = 1; i < arrival.size(); ++i) {
+    worst = std::max(worst, arrival[i] - arrival[i - 1]);
+  }
+  *sender = m.ma->stats();
+  *receiver = m.mb->stats();
+  return worst;
+}
+
+TEST(TransportManagerFailover, RedundantModeBridgesTheDetectionGap) {
+  TransportManagerStats s_plain, r_plain, s_red, r_red;
+  Duration plain = worst_gap(false, &s_plain, &r_plain);
+  Duration redundant = worst_gap(true, &s_red, &r_red);
+  // Without redundancy the stream stalls until the health check fails the link over; with it
+  // the alternate already carries every message and only its own retransmissions delay anything.
+  EXPECT_GT(plain, Duration(300ms));
+  EXPECT_LT(redundant * 2, plain);
+  EXPECT_EQ(s_plain.redundant_copies, 0u);
+  EXPECT_GT(s_red.redundant_copies, 300u);
+  EXPECT_GT(r_red.duplicates_dropped, 100u);
+  if (getenv("PEAT_DEBUG")) {
+    printf("worst gap: single %.0f ms, redundant %.0f ms\n",
+           std::chrono::duration<double, std::milli>(plain).count(),
+           std::chrono::duration<double, std::milli>(redundant).count());
+  }
 }
 
 TEST(TransportManager, LossyDatagramOnlyLinkStillDeliversExactlyOnceInOrder) {

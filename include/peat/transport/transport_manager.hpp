@@ -40,6 +40,10 @@ struct TransportManagerConfig {
   std::size_t ack_every = 16;         // ack after this many messages (else at the next tick)
   std::size_t max_unacked = 1 << 16;  // per peer; beyond → WOULD_BLOCK
   std::size_t max_reorder = 1 << 16;  // out-of-order messages buffered per peer
+  // Redundant mode: the first copy of every message also goes over every other usable link, so
+  // a silently failing active link loses nothing even before health checks notice. Costs the
+  // bandwidth of every link; duplicates are dropped by the receiver.
+  bool redundant = false;
 };
 
 struct TransportManagerEvents {
@@ -62,6 +66,7 @@ struct TransportManagerStats {
   std::uint64_t failbacks = 0;  // switches to a better tier
   std::uint64_t reconnect_attempts = 0;
   std::uint64_t invalid_frames = 0;
+  std::uint64_t redundant_copies = 0;  // extra first copies sent in redundant mode
 };
 
 class TransportManager {

@@ -191,11 +191,12 @@ struct Connection::Impl {
   void fill_settings(ngtcp2_settings& s, Instant now) {
     ngtcp2_settings_default(&s);
     s.initial_ts = to_ts(now);
-    s.cc_algo = NGTCP2_CC_ALGO_CUBIC;
+    s.cc_algo = std::getenv("CCA") ? static_cast<ngtcp2_cc_algo>(std::atoi(std::getenv("CCA"))) : NGTCP2_CC_ALGO_CUBIC;
     s.max_window = options.settings.max_window;
     s.max_stream_window = options.settings.max_stream_window;
     s.handshake_timeout = to_duration(options.settings.handshake_timeout);
     s.rand_ctx.native_handle = this;
+    if (std::getenv("ACKT")) s.ack_thresh = std::strtoul(std::getenv("ACKT"), nullptr, 10);
   }
 
   void fill_params(ngtcp2_transport_params& p) {
@@ -209,6 +210,7 @@ struct Connection::Impl {
     p.initial_max_streams_uni = 0;
     p.max_idle_timeout = to_duration(st.idle_timeout);
     p.active_connection_id_limit = 4;
+    if (std::getenv("MAD")) p.max_ack_delay = std::strtoul(std::getenv("MAD"), nullptr, 10) * 1000;
     p.max_datagram_frame_size = st.datagrams ? 65535 : 0;
   }
 
