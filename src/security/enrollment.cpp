@@ -229,6 +229,31 @@ Result<EnrollmentResponse> EnrollmentResponse::decode(ByteView bytes) {
   return out;
 }
 
+Status check_enrollment_response(const EnrollmentResponse& response, const PublicKeyBytes& subject,
+                                 std::string_view mesh_id, const PublicKeyBytes& authority,
+                                 UnixMillis now_ms) {
+  if (response.status != EnrollmentStatus::Approved || !response.certificate) {
+    std::string why = "enrollment " + std::string(enrollment_status_name(response.status));
+    if (!response.reason.empty()) why += ": " + response.reason;
+    return security_error(errc::kPermissionDenied, why);
+  }
+  const MeshCertificate& cert = *response.certificate;
+  if (cert.subject_public_key != subject) {
+    return security_error(errc::kCertificateError, "certificate is for another key");
+  }
+  if (cert.mesh_id != mesh_id) {
+    return security_error(errc::kCertificateError, "certificate is for mesh " + cert.mesh_id);
+  }
+  if (cert.issuer_public_key != authority) {
+    return security_error(errc::kCertificateError, "certificate not issued by the authority");
+  }
+  PEAT_TRY_STATUS(cert.verify());
+  if (!cert.is_valid(now_ms)) {
+    return security_error(errc::kCertificateExpired, "certificate not valid now");
+  }
+  return {};
+}
+
 // --- StaticEnrollmentService ----------------------------------------------------------------
 
 StaticEnrollmentService::StaticEnrollmentService(DeviceKeypair authority, std::string mesh_id,

@@ -179,6 +179,31 @@ TEST_F(ServiceTest, ApprovesWithTokenTierAndPermissions) {
   EXPECT_TRUE(bundle.add_certificate(cert, kNow).ok());
 }
 
+TEST_F(ServiceTest, ClientChecksTheApproval) {
+  auto resp = *service.process_request(request(member, "DEADBEEF", "valid-token"), kNow);
+  const auto me = member.public_key_bytes();
+  const auto auth = authority.public_key_bytes();
+  EXPECT_TRUE(check_enrollment_response(resp, me, "DEADBEEF", auth, kNow).ok());
+  EXPECT_EQ(check_enrollment_response(resp, seeded(7).public_key_bytes(), "DEADBEEF", auth, kNow)
+                .error()
+                .code,
+            "CERTIFICATE_ERROR");
+  EXPECT_EQ(check_enrollment_response(resp, me, "OTHER", auth, kNow).error().code,
+            "CERTIFICATE_ERROR");
+  EXPECT_EQ(check_enrollment_response(resp, me, "DEADBEEF", me, kNow).error().code,
+            "CERTIFICATE_ERROR");
+  EXPECT_EQ(check_enrollment_response(resp, me, "DEADBEEF", auth, kNow + kDay).error().code,
+            "CERTIFICATE_EXPIRED");
+  auto forged = resp;
+  forged.certificate->permissions = permissions::kAuthority;
+  EXPECT_EQ(check_enrollment_response(forged, me, "DEADBEEF", auth, kNow).error().code,
+            "INVALID_SIGNATURE");
+  auto denied = EnrollmentResponse::denied("invalid bootstrap token", kNow);
+  auto r = check_enrollment_response(denied, me, "DEADBEEF", auth, kNow);
+  EXPECT_EQ(r.error().code, "PERMISSION_DENIED");
+  EXPECT_EQ(r.error().message, "enrollment Denied: invalid bootstrap token");
+}
+
 TEST_F(ServiceTest, TokensAreOneTime) {
   EXPECT_EQ(service.remaining_tokens(), 1u);
   ASSERT_EQ(service.process_request(request(member, "DEADBEEF", "valid-token"), kNow)->status,

@@ -68,6 +68,15 @@ struct EnrollmentResponse {
   static Result<EnrollmentResponse> decode(ByteView bytes);
 };
 
+// Client-side check of an Approved response (the response itself is unsigned, as in Rust):
+// the certificate must be for `subject`, in `mesh_id`, issued by `authority` (whose public key
+// the client already trusts), correctly signed and valid at `now_ms`. Errors:
+// PERMISSION_DENIED (not Approved / no certificate), CERTIFICATE_ERROR (wrong subject, mesh or
+// issuer), INVALID_SIGNATURE, CERTIFICATE_EXPIRED.
+Status check_enrollment_response(const EnrollmentResponse& response, const PublicKeyBytes& subject,
+                                 std::string_view mesh_id, const PublicKeyBytes& authority,
+                                 UnixMillis now_ms);
+
 // Approves nodes that present a pre-provisioned bootstrap token. Unlike the Rust service,
 // each token is consumed by its first successful use, requests must be fresh (timestamp within
 // max_clock_skew_ms of now), approvals are remembered for check_status, and revoke() returns a
