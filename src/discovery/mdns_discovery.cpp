@@ -369,7 +369,8 @@ Status MdnsDiscovery::advertise(const std::string& node_id, std::uint16_t port,
     d.responder->stop();
     for (const auto& o : d.responder->poll(d.loop.now())) d.send(o);
   }
-  d.responder = std::make_unique<mdns::MdnsResponder>(std::move(*advert));
+  d.responder = std::make_unique<mdns::MdnsResponder>(std::move(*advert),
+                                                      mdns::ResponderOptions{true, &d.rng});
   d.advertised_node = node_id;
   if (d.running) {
     d.responder->start(d.loop.now());

@@ -56,7 +56,7 @@ void MdnsResponder::start(Instant now) {
   running_ = true;
   goodbye_pending_ = false;
   if (options_.probe) {
-    begin_probing(now);
+    begin_probing(options_.rng ? now + std::chrono::milliseconds(options_.rng->uniform(251)) : now);
   } else {
     probes_sent_ = -1;
     announce_at_ = {now, now + std::chrono::seconds(1)};
@@ -64,6 +64,7 @@ void MdnsResponder::start(Instant now) {
 }
 
 void MdnsResponder::begin_probing(Instant at) {
+  pending_.clear();
   probes_sent_ = 0;
   next_probe_ = at;
   announce_at_.clear();
@@ -75,6 +76,7 @@ void MdnsResponder::stop() {
   const bool announced = probes_sent_ < 0;
   probes_sent_ = -1;
   announce_at_.clear();
+  pending_.clear();
   goodbye_pending_ = announced;  // nothing to retract if we never announced
 }
 
@@ -197,10 +199,11 @@ void MdnsResponder::on_message(const dns::Message& message, const SocketAddress&
     }
     return;  // names are not ours until probing succeeds
   }
-  answer_query(message, from);
+  answer_query(message, from, now);
 }
 
-void MdnsResponder::answer_query(const dns::Message& message, const SocketAddress& from) {
+void MdnsResponder::answer_query(const dns::Message& message, const SocketAddress& from,
+                                 Instant now) {
   if (message.questions.empty()) return;
   std::vector<ResourceRecord> answers;
   for (const auto& q : message.questions) {
@@ -237,12 +240,28 @@ void MdnsResponder::answer_query(const dns::Message& message, const SocketAddres
   }
   auto bytes = dns::encode_dns_message(reply);
   if (!bytes) return;
-  pending_.push_back(Outgoing{std::move(*bytes), legacy ? std::optional(from) : std::nullopt});
+  // Answers with shared records (our PTRs) may collide with other responders' answers: delay them
+  // 20-120 ms (§6). Unique answers and legacy unicast replies go at once.
+  const bool shared = std::any_of(reply.answers.begin(), reply.answers.end(),
+                                  [](const ResourceRecord& rr) { return !rr.cache_flush; });
+  Instant due = now;
+  if (shared && !legacy && options_.rng) {
+    due += std::chrono::milliseconds(20 + options_.rng->uniform(101));
+  }
+  pending_.emplace_back(due,
+                        Outgoing{std::move(*bytes), legacy ? std::optional(from) : std::nullopt});
 }
 
 std::vector<Outgoing> MdnsResponder::poll(Instant now) {
-  std::vector<Outgoing> out = std::move(pending_);
-  pending_.clear();
+  std::vector<Outgoing> out;
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (it->first <= now) {
+      out.push_back(std::move(it->second));
+      it = pending_.erase(it);
+    } else {
+      ++it;
+    }
+  }
   auto announce = [&](bool goodbye) {
     dns::Message m;
     m.flags = dns::kResponseFlags;
@@ -280,10 +299,15 @@ std::vector<Outgoing> MdnsResponder::poll(Instant now) {
 }
 
 std::optional<Instant> MdnsResponder::next_wakeup() const {
-  if (!pending_.empty() || goodbye_pending_) return Instant::min();
-  if (running_ && probes_sent_ >= 0) return next_probe_;
-  if (announce_at_.empty()) return std::nullopt;
-  return announce_at_.front();
+  if (goodbye_pending_) return Instant::min();
+  std::optional<Instant> next;
+  auto consider = [&](Instant i) {
+    if (!next || i < *next) next = i;
+  };
+  for (const auto& [due, o] : pending_) consider(due);
+  if (running_ && probes_sent_ >= 0) consider(next_probe_);
+  if (!announce_at_.empty()) consider(announce_at_.front());
+  return next;
 }
 
 }  // namespace peat::discovery::mdns

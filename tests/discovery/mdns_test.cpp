@@ -326,6 +326,37 @@ TEST(MdnsResponder, ConflictAfterAnnouncingOnlyForUniqueRecords) {
   EXPECT_TRUE(r.probing());
 }
 
+TEST(MdnsResponder, RandomDelaysWithAnRng) {
+  SeededRng rng(5);
+  MdnsResponder r(advert(), ResponderOptions{true, &rng});
+  r.start(kT0);
+  const Instant first_probe = *r.next_wakeup();
+  EXPECT_GE(first_probe, kT0);
+  EXPECT_LE(first_probe, kT0 + 250ms);
+  Instant now = first_probe;
+  for (int i = 0; i < 6 && r.next_wakeup(); ++i) {
+    now = *r.next_wakeup();
+    (void)r.poll(now);
+  }
+  ASSERT_FALSE(r.probing());
+  // A PTR answer (shared record) waits 20-120 ms.
+  r.on_message(query("_peat._udp.local.", RecordType::kPtr), kPeer, now);
+  EXPECT_TRUE(r.poll(now).empty());
+  const Instant due = *r.next_wakeup();
+  EXPECT_GE(due, now + 20ms);
+  EXPECT_LE(due, now + 120ms);
+  EXPECT_EQ(r.poll(due).size(), 1u);
+  // A unique answer (SRV) goes at once.
+  r.on_message(query("peat-n1._peat._udp.local.", RecordType::kSrv), kPeer, due);
+  EXPECT_EQ(r.poll(due).size(), 1u);
+  // Stopping drops answers not sent yet; only the goodbye goes out.
+  r.on_message(query("_peat._udp.local.", RecordType::kPtr), kPeer, due);
+  r.stop();
+  auto out = r.poll(due + 1s);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(decode(out[0].data).answers.at(0).ttl, 0u);
+}
+
 TEST(MdnsResponder, StopWhileProbingSendsNoGoodbye) {
   MdnsResponder r(advert());
   r.start(kT0);

@@ -7,9 +7,10 @@
 // unique records (§9), renames the instance "peat-n1" → "peat-n1 (2)" (and the host "n1" →
 // "n1-2") and probes again; a simultaneous probe with lexicographically later data (§8.2) makes
 // us wait 1 s and probe again. Answers to queries are sent at once (no 20-120 ms aggregation
-// delay); stop() sends a goodbye (TTL 0). Records: PTR <type> → <instance>.<type>,
-// PTR _services._dns-sd._udp.local. → <type>, SRV/TXT of the instance, A/AAAA of the host. TTLs:
-// 120 s for SRV/A/AAAA, 4500 s for PTR/TXT (§10). Known-answer suppression (§7.1).
+// delay unless ResponderOptions::rng is given); stop() sends a goodbye (TTL 0). Records: PTR <type>
+// → <instance>.<type>, PTR _services._dns-sd._udp.local. → <type>, SRV/TXT of the instance, A/AAAA
+// of the host. TTLs: 120 s for SRV/A/AAAA, 4500 s for PTR/TXT (§10). Known-answer suppression
+// (§7.1).
 #pragma once
 
 #include <cstdint>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "peat/common/clock.hpp"
+#include "peat/common/random.hpp"
 #include "peat/discovery/dns_message.hpp"
 #include "peat/discovery/peer_info.hpp"
 
@@ -50,6 +52,9 @@ struct Outgoing {
 
 struct ResponderOptions {
   bool probe = true;  // false: announce at once (names known to be unique, e.g. tests)
+  // Source of the random delays: 0-250 ms before the first probe (§8.1) and 20-120 ms before
+  // answers holding shared records such as the service PTR (§6). None: no delays.
+  Rng* rng = nullptr;
 };
 
 class MdnsResponder {
@@ -89,7 +94,7 @@ class MdnsResponder {
   bool loses_tiebreak(const dns::Message& probe) const;
   void begin_probing(Instant at);
   void rename(Instant now);
-  void answer_query(const dns::Message& message, const SocketAddress& from);
+  void answer_query(const dns::Message& message, const SocketAddress& from, Instant now);
 
   ServiceAdvert advert_;
   ResponderOptions options_;
@@ -101,7 +106,7 @@ class MdnsResponder {
   bool running_ = false;
   std::vector<Instant> announce_at_;
   bool goodbye_pending_ = false;
-  std::vector<Outgoing> pending_;
+  std::vector<std::pair<Instant, Outgoing>> pending_;  // answers and when they are due
 };
 
 }  // namespace peat::discovery::mdns
