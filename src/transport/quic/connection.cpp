@@ -191,12 +191,11 @@ struct Connection::Impl {
   void fill_settings(ngtcp2_settings& s, Instant now) {
     ngtcp2_settings_default(&s);
     s.initial_ts = to_ts(now);
-    s.cc_algo = std::getenv("CCA") ? static_cast<ngtcp2_cc_algo>(std::atoi(std::getenv("CCA"))) : NGTCP2_CC_ALGO_CUBIC;
+    s.cc_algo = NGTCP2_CC_ALGO_CUBIC;
     s.max_window = options.settings.max_window;
     s.max_stream_window = options.settings.max_stream_window;
     s.handshake_timeout = to_duration(options.settings.handshake_timeout);
     s.rand_ctx.native_handle = this;
-    if (std::getenv("ACKT")) s.ack_thresh = std::strtoul(std::getenv("ACKT"), nullptr, 10);
   }
 
   void fill_params(ngtcp2_transport_params& p) {
@@ -210,7 +209,6 @@ struct Connection::Impl {
     p.initial_max_streams_uni = 0;
     p.max_idle_timeout = to_duration(st.idle_timeout);
     p.active_connection_id_limit = 4;
-    if (std::getenv("MAD")) p.max_ack_delay = std::strtoul(std::getenv("MAD"), nullptr, 10) * 1000;
     p.max_datagram_frame_size = st.datagrams ? 65535 : 0;
   }
 
@@ -853,7 +851,6 @@ struct Connection::Impl {
     // The size PMTUD validated for this path (1200 until probing succeeds).
     const std::size_t max_udp = ngtcp2_conn_get_path_max_tx_udp_payload_size(conn);
     const std::size_t quantum = ngtcp2_conn_get_send_quantum(conn);
-    if (std::getenv("QDBG") && !server) { static int k = 0; if (++k % 200 == 0) { ngtcp2_conn_stat st; ngtcp2_conn_get_conn_stat(conn, &st); fprintf(stderr, "ssthresh=%lu recov=%lu cwnd=%lu inflight=%lu srtt=%luus minrtt=%luus quantum=%zu pacing=%f maxdata_left=%lu\n", (unsigned long)st.ssthresh, (unsigned long)st.congestion_recovery_start_ts, (unsigned long)st.cwnd, (unsigned long)st.bytes_in_flight, (unsigned long)(st.smoothed_rtt/1000), (unsigned long)(st.min_rtt/1000), quantum, st.pacing_rate, (unsigned long)ngtcp2_conn_get_max_data_left(conn)); } }
     const std::size_t limit = std::max<std::size_t>(
         1, std::min(max_datagrams, quantum / std::max<std::size_t>(max_udp, 1)));
     std::size_t total = 0;
