@@ -240,6 +240,16 @@ TEST_P(FakeApiServer, UntrustedCertificateIsRejected) {
   EXPECT_TRUE(d.discovered_peers().empty());
 }
 
+TEST_P(FakeApiServer, CertificateMustMatchTheHostName) {
+  // The certificate names IP 127.0.0.1 only; "localhost" reaches the same server but must fail.
+  auto s = server();
+  s.host = "localhost";
+  KubernetesDiscovery d(config(), make_https_api(s));
+  auto r = d.poll_once();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("TLS handshake"), std::string::npos) << r.error().message;
+}
+
 TEST_P(FakeApiServer, WrongNamespaceIs404) {
   auto c = config();
   c.kube_namespace = "elsewhere";
