@@ -1,0 +1,326 @@
+// QUIC transport figures on loopback next to raw UDP measured in the same run:
+//   bulk throughput (1 ordered stream, 16 concurrent streams) vs a raw UDP GSO/GRO blast,
+//   handshake latency (median), message and datagram round trip vs a raw UDP ping-pong.
+// Sender and receiver run on two threads, each with its own IoLoop (or socket), like two nodes.
+// Usage: bench_quic [MiB per bulk run, default 256] [runs, default 3] [message KiB, default 64]
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <sodium.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "peat/runtime/io_loop.hpp"
+#include "peat/transport/quic/quic_transport.hpp"
+
+namespace {
+
+using namespace peat;
+using namespace peat::transport;
+using namespace peat::transport::quic;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+Identity make_identity(std::uint8_t tag) {
+  Identity id;
+  id.seed.fill(tag);
+  std::array<std::uint8_t, 64> secret{};
+  if (crypto_sign_seed_keypair(id.public_key.data(), secret.data(), id.seed.data()) != 0) std::abort();
+  return id;
+}
+
+// A transport on its own loop; the loop runs on the calling thread or on a thread of its own.
+struct Node {
+  runtime::IoLoop loop;
+  SeededRng rng;
+  std::unique_ptr<QuicTransport> transport;
+
+  explicit Node(std::uint8_t tag, std::size_t send_queue_limit = 0) : rng(tag) {
+    QuicTransportConfig config;
+    config.identity = make_identity(tag);
+    config.bind_host = "127.0.0.1";
+    if (send_queue_limit > 0) config.settings.send_queue_limit = send_queue_limit;
+    transport = std::make_unique<QuicTransport>(loop, std::move(config), rng);
+    if (!transport->start().ok()) std::abort();
+  }
+  std::vector<PeerAddress> address() const { return {{"127.0.0.1", *transport->local_port()}}; }
+};
+
+// Runs `node`'s loop on a background thread until `stop` is set.
+struct LoopThread {
+  std::atomic<bool> stop{false};
+  std::thread thread;
+  explicit LoopThread(Node& node) {
+    thread = std::thread([this, &node] {
+      while (!stop.load()) node.loop.run_until([this] { return stop.load(); }, 1s);
+    });
+  }
+  ~LoopThread() {
+    stop = true;
+    thread.join();
+  }
+};
+
+// ---- QUIC ------------------------------------------------------------------------------------
+
+double quic_handshake_ms(int iterations) {
+  Node server(2);
+  Node client(1);
+  std::vector<double> samples;
+  bool connected = false;
+  bool server_closed = false;
+  TransportEvents ce;
+  ce.on_connected = [&](const PeerId&) { connected = true; };
+  client.transport->set_events(ce);
+  TransportEvents se;
+  se.on_disconnected = [&](const PeerId&, DisconnectReason, const std::string&) { server_closed = true; };
+  server.transport->set_events(se);
+  LoopThread st(server);
+  const PeerId peer = server.transport->local_peer_id();
+  for (int i = 0; i < iterations; ++i) {
+    connected = false;
+    server_closed = false;
+    const auto t0 = Clock::now();
+    client.transport->connect(peer, server.address());
+    client.loop.run_until([&] { return connected; }, 5s);
+    const auto t1 = Clock::now();
+    if (!connected) return -1;
+    samples.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    client.transport->disconnect(peer);
+    client.loop.run_for(2ms);
+  }
+  return median(samples);
+}
+
+// Sends `total` bytes client→server; returns MB/s at the receiver. Everything is queued before
+// the clock starts (the send queue is sized for it), so the figure is the transport's alone.
+// One stream: `message_size` messages on the ordered Blobs channel. 16 streams: 16 messages of
+// total/16 bytes, each on its own stream via send_unordered(), all in flight at once.
+double quic_bulk(std::size_t total, std::size_t message_size, bool sixteen_streams) {
+  Node server(2);
+  Node client(1, total + (1 << 20));
+  std::atomic<std::uint64_t> received{0};
+  TransportEvents se;
+  se.on_message = [&](const PeerId&, Channel, Bytes b) { received += b.size(); };
+  server.transport->set_events(se);
+  LoopThread st(server);
+  const PeerId peer = server.transport->local_peer_id();
+  bool connected = false;
+  TransportEvents ce;
+  ce.on_connected = [&](const PeerId&) { connected = true; };
+  client.transport->set_events(ce);
+  client.transport->connect(peer, server.address());
+  if (!client.loop.run_until([&] { return connected; }, 5s)) return -1;
+  const std::size_t size = sixteen_streams ? total / 16 : message_size;
+  const Bytes chunk(size, 0x5a);
+  std::size_t queued = 0;
+  while (queued + size <= total) {
+    const Status s = sixteen_streams ? client.transport->send_unordered(peer, Channel::kBlobs, chunk)
+                                     : client.transport->send(peer, Channel::kBlobs, chunk);
+    if (!s.ok()) return -1;
+    queued += size;
+  }
+  const auto t0 = Clock::now();
+  client.loop.run_until([&] { return received.load() >= queued; }, 60s);
+  const auto t1 = Clock::now();
+  if (received.load() < queued) return -1;
+  return static_cast<double>(queued) / 1e6 / std::chrono::duration<double>(t1 - t0).count();
+}
+
+// Median round trip (µs) of a 64-byte message (or datagram) echoed by the server.
+double quic_round_trip_us(int iterations, bool datagram) {
+  Node server(2);
+  Node client(1);
+  TransportEvents se;
+  se.on_message = [&](const PeerId& p, Channel c, Bytes b) { (void)server.transport->send(p, c, b); };
+  se.on_datagram = [&](const PeerId& p, Bytes b) { (void)server.transport->send_datagram(p, b); };
+  server.transport->set_events(se);
+  LoopThread st(server);
+  const PeerId peer = server.transport->local_peer_id();
+  bool connected = false;
+  int replies = 0;
+  TransportEvents ce;
+  ce.on_connected = [&](const PeerId&) { connected = true; };
+  ce.on_message = [&](const PeerId&, Channel, Bytes) { ++replies; };
+  ce.on_datagram = [&](const PeerId&, Bytes) { ++replies; };
+  client.transport->set_events(ce);
+  client.transport->connect(peer, server.address());
+  if (!client.loop.run_until([&] { return connected; }, 5s)) return -1;
+  const Bytes payload(64, 0x11);
+  std::vector<double> samples;
+  for (int i = 0; i < iterations; ++i) {
+    const int before = replies;
+    const auto t0 = Clock::now();
+    const Status s = datagram ? client.transport->send_datagram(peer, payload)
+                              : client.transport->send(peer, Channel::kSync, payload);
+    if (!s.ok()) return -1;
+    if (!client.loop.run_until([&] { return replies > before; }, 200ms)) continue;  // lost datagram
+    samples.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+  }
+  return median(samples);
+}
+
+// ---- raw UDP -----------------------------------------------------------------------------------
+
+int udp_socket(sockaddr_in& addr) {
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    std::abort();
+  }
+  const int buf = 8 * 1024 * 1024;
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+  return fd;
+}
+
+// UDP GSO blast (44 × 1452-byte segments per sendmsg) into a GRO receiver on another thread;
+// MB/s actually received.
+double raw_udp_blast(std::size_t total) {
+  sockaddr_in raddr{};
+  sockaddr_in saddr{};
+  const int rfd = udp_socket(raddr);
+  const int sfd = udp_socket(saddr);
+  const int on = 1;
+  setsockopt(rfd, SOL_UDP, UDP_GRO, &on, sizeof(on));
+  timeval tv{0, 200'000};
+  setsockopt(rfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  std::atomic<bool> sender_done{false};
+  std::uint64_t received = 0;
+  Clock::time_point last{};
+  std::thread receiver([&] {
+    std::vector<std::uint8_t> buf(65536);
+    for (;;) {
+      const ssize_t n = recv(rfd, buf.data(), buf.size(), 0);
+      if (n > 0) {
+        received += static_cast<std::uint64_t>(n);
+        last = Clock::now();
+        if (received >= total) break;
+      } else if (sender_done.load()) {
+        break;  // timed out after the sender finished: the rest was dropped
+      }
+    }
+  });
+  constexpr std::size_t kSeg = 1452;
+  constexpr std::size_t kSegs = 44;  // a GSO send is one UDP datagram: at most 65507 bytes
+  std::vector<std::uint8_t> data(kSeg * kSegs, 0x5a);
+  const auto t0 = Clock::now();
+  std::size_t sent = 0;
+  while (sent < total) {
+    iovec iov{data.data(), data.size()};
+    msghdr msg{};
+    msg.msg_name = &raddr;
+    msg.msg_namelen = sizeof(raddr);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(std::uint16_t))]{};
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_UDP;
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+    const std::uint16_t seg = kSeg;
+    std::memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+    if (sendmsg(sfd, &msg, 0) > 0) sent += data.size();
+  }
+  sender_done = true;
+  receiver.join();
+  close(rfd);
+  close(sfd);
+  if (received == 0) return -1;
+  return static_cast<double>(received) / 1e6 / std::chrono::duration<double>(last - t0).count();
+}
+
+// Median round trip (µs) of a 64-byte datagram echoed by a thread with a blocking socket.
+double raw_udp_ping_pong_us(int iterations) {
+  sockaddr_in eaddr{};
+  sockaddr_in caddr{};
+  const int efd = udp_socket(eaddr);
+  const int cfd = udp_socket(caddr);
+  timeval tv{0, 200'000};
+  setsockopt(efd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  std::atomic<bool> stop{false};
+  std::thread echo([&] {
+    std::uint8_t buf[256];
+    while (!stop.load()) {
+      sockaddr_in from{};
+      socklen_t len = sizeof(from);
+      const ssize_t n = recvfrom(efd, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &len);
+      if (n > 0) sendto(efd, buf, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), len);
+    }
+  });
+  std::uint8_t payload[64] = {};
+  std::uint8_t reply[256];
+  std::vector<double> samples;
+  for (int i = 0; i < iterations; ++i) {
+    const auto t0 = Clock::now();
+    sendto(cfd, payload, sizeof(payload), 0, reinterpret_cast<sockaddr*>(&eaddr), sizeof(eaddr));
+    if (recv(cfd, reply, sizeof(reply), 0) > 0) {
+      samples.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    }
+  }
+  stop = true;
+  echo.join();
+  close(efd);
+  close(cfd);
+  return median(samples);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::size_t mb = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 256;
+  const int runs = argc > 2 ? std::atoi(argv[2]) : 3;
+  const std::size_t message_size = (argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 64) * 1024;
+  const std::size_t total = mb * 1024 * 1024;
+  if (sodium_init() < 0) return 1;
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+
+  std::vector<double> raw, one, sixteen;
+  for (int r = 0; r < runs; ++r) {
+    raw.push_back(raw_udp_blast(total));
+    one.push_back(quic_bulk(total, message_size, false));
+    sixteen.push_back(quic_bulk(total, message_size, true));
+    std::printf("run %d: raw UDP GSO/GRO %.0f MB/s, QUIC 1 stream %.0f MB/s, QUIC 16 streams %.0f MB/s\n", r + 1,
+                raw.back(), one.back(), sixteen.back());
+  }
+  const double raw_m = median(raw);
+  const double one_m = median(one);
+  const double sixteen_m = median(sixteen);
+  const double hs = quic_handshake_ms(50);
+  const double quic_msg = quic_round_trip_us(2000, false);
+  const double quic_dgram = quic_round_trip_us(2000, true);
+  const double raw_rtt = raw_udp_ping_pong_us(2000);
+
+  std::printf("\nloopback, %zu MiB per bulk run in %zu KiB messages, median of %d runs\n", mb,
+              message_size / 1024, runs);
+  std::printf("%-40s %10s %10s\n", "measurement", "value", "vs raw UDP");
+  std::printf("%-40s %7.0f MB/s %9s\n", "raw UDP blast (GSO 44x1452, GRO)", raw_m, "1.00");
+  std::printf("%-40s %7.0f MB/s %9.2f\n", "QUIC bulk, 1 stream", one_m, one_m / raw_m);
+  std::printf("%-40s %7.0f MB/s %9.2f\n", "QUIC bulk, 16 streams", sixteen_m, sixteen_m / raw_m);
+  std::printf("%-40s %8.2f ms\n", "QUIC handshake (median of 50)", hs);
+  std::printf("%-40s %8.1f us %9s\n", "raw UDP ping-pong 64 B (median)", raw_rtt, "1.00");
+  std::printf("%-40s %8.1f us %9.2f\n", "QUIC message round trip 64 B", quic_msg, quic_msg / raw_rtt);
+  std::printf("%-40s %8.1f us %9.2f\n", "QUIC datagram round trip 64 B", quic_dgram, quic_dgram / raw_rtt);
+  return 0;
+}
