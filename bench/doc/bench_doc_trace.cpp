@@ -105,6 +105,11 @@ int run_cpp(const std::string& trace_path, bool one_change_per_edit) {
   Phase save;
   const peat::Bytes saved = doc.save();
   save.stop();
+  if (one_change_per_edit) {  // for the Node side: npm loads and syncs the same history
+    std::ofstream out(trace_path + ".many.automerge", std::ios::binary);
+    out.write(reinterpret_cast<const char*>(saved.data()),
+              static_cast<std::streamsize>(saved.size()));
+  }
 
   Phase load;
   auto loaded = peat::doc::Document::load(saved, peat::Bytes(16, 0x43));
@@ -240,11 +245,13 @@ int main(int argc, char** argv) {
     if (auto j = run_child(self_exe() + " --phase cpp-many " + path)) results["cpp-many"] = *j;
   }
   if (node) {
-    const std::string cmd = std::string(PEAT_NODE_EXECUTABLE) + " " + PEAT_BENCH_NODE_SCRIPT + " " +
-                            path + " " + std::to_string(final_text.size());
+    std::string cmd = std::string(PEAT_NODE_EXECUTABLE) + " " + PEAT_BENCH_NODE_SCRIPT + " " +
+                      path + " " + std::to_string(final_text.size());
+    if (results.count("cpp-many")) cmd += " " + path + ".many.automerge";
     if (auto j = run_child(cmd)) results["js"] = *j;
   }
   std::remove(path.c_str());
+  std::remove((path + ".many.automerge").c_str());
 
   std::printf("%-33s %16s %13s %13s %9s %8s %5s\n", "engine", "apply wall/cpu ms", "save w/c ms",
               "load w/c ms", "size B", "peak MB", "same");
@@ -260,6 +267,19 @@ int main(int argc, char** argv) {
         sy["sync_ms"].get<double>(), sy["sync_cpu_ms"].get<double>(), sy["messages"].get<int>(),
         static_cast<unsigned long long>(sy["bytes"].get<std::uint64_t>()),
         sy["ok"].get<bool>() ? "yes" : "NO");
+  }
+  if (results.count("js") && results["js"]["many"].is_object()) {
+    const auto& m = results["js"]["many"];
+    std::printf(
+        "npm with the C++-saved %llu-change history: load %.0f ms wall / %.0f ms cpu (same "
+        "text: %s); sync to an empty npm peer %.0f ms wall, %.0f ms cpu, %d messages, %llu "
+        "bytes, converged: %s\n",
+        static_cast<unsigned long long>(m["changes"].get<std::uint64_t>()),
+        m["load_ms"].get<double>(), m["load_cpu_ms"].get<double>(),
+        m["load_ok"].get<bool>() ? "yes" : "NO", m["sync_ms"].get<double>(),
+        m["sync_cpu_ms"].get<double>(), m["messages"].get<int>(),
+        static_cast<unsigned long long>(m["bytes"].get<std::uint64_t>()),
+        m["sync_ok"].get<bool>() ? "yes" : "NO");
   }
   if (results.count("cpp") && results.count("js")) {
     const auto& c = results["cpp"];

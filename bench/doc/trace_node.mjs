@@ -1,6 +1,8 @@
 // The Node half of bench_doc_trace: applies the trace file with @automerge/automerge in one
 // change, then saves and loads, and prints one JSON line.
-// Usage: node trace_node.mjs TRACE_FILE EXPECTED_LENGTH
+// With MANY_FILE (the C++ engine's save() of the one-change-per-edit history) it also loads
+// that file and syncs it to an empty npm peer.
+// Usage: node trace_node.mjs TRACE_FILE EXPECTED_LENGTH [MANY_FILE]
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -45,6 +47,46 @@ const saved = save.value;
 const load = phase(() => A.load(saved));
 const loaded = load.value;
 
+const hwmOneChange = hwmKb();
+let many = null;
+if (process.argv[4]) {
+  const bytesMany = readFileSync(process.argv[4]);
+  const loadMany = phase(() => A.load(bytesMany));
+  let full = loadMany.value;
+  let empty = A.init({ actor: "44".repeat(16) });
+  let sFull = A.initSyncState(), sEmpty = A.initSyncState();
+  let messages = 0, total = 0;
+  const sync = phase(() => {
+    for (let round = 0; round < 10; round++) {
+      let m1, m2;
+      [sFull, m1] = A.generateSyncMessage(full, sFull);
+      if (m1) {
+        messages++;
+        total += m1.length;
+        [empty, sEmpty] = A.receiveSyncMessage(empty, sEmpty, m1);
+      }
+      [sEmpty, m2] = A.generateSyncMessage(empty, sEmpty);
+      if (m2) {
+        messages++;
+        total += m2.length;
+        [full, sFull] = A.receiveSyncMessage(full, sFull, m2);
+      }
+      if (!m1 && !m2) break;
+    }
+  });
+  many = {
+    changes: A.getAllChanges(full).length,
+    load_ms: loadMany.wall,
+    load_cpu_ms: loadMany.cpu,
+    load_ok: full.text === doc.text,
+    sync_ms: sync.wall,
+    sync_cpu_ms: sync.cpu,
+    messages,
+    bytes: total,
+    sync_ok: JSON.stringify(A.getHeads(empty)) === JSON.stringify(A.getHeads(full)),
+  };
+}
+
 console.log(JSON.stringify({
   apply_ms: apply.wall,
   apply_cpu_ms: apply.cpu,
@@ -53,7 +95,8 @@ console.log(JSON.stringify({
   load_ms: load.wall,
   load_cpu_ms: load.cpu,
   size: saved.length,
-  hwm_kb: hwmKb(),
+  hwm_kb: hwmOneChange,
   changes: A.getAllChanges(loaded).length,
   ok: loaded.text.length === expectedLength && doc.text === loaded.text,
+  many,
 }));

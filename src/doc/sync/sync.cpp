@@ -94,6 +94,7 @@ class Graph {
 class LazyGraph {
  public:
   explicit LazyGraph(Document& doc) : doc_(doc) {}
+  bool built() const { return graph_.has_value(); }
   const Graph& get() {
     if (!graph_) graph_.emplace(doc_);
     return *graph_;
@@ -254,9 +255,12 @@ std::optional<Message> generate_message(Document& doc, State& state) {
     }
     if (whole_doc) {
       changes.push_back(doc.save());
-      const Graph& g = lazy.get();
-      sent.reserve(g.size());
-      for (std::size_t i = 0; i < g.size(); ++i) sent.push_back(g.hash(i));
+      if (lazy.built()) {
+        const Graph& g = lazy.get();
+        for (std::size_t i = 0; i < g.size(); ++i) sent.push_back(g.hash(i));
+      } else {
+        for (const auto& info : doc.changes_info()) sent.push_back(info.hash);
+      }
     } else if (!to_send.empty()) {
       for (const auto& h : to_send) {
         auto chunk = doc.get_change_by_hash(h);
