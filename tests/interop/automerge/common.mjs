@@ -44,11 +44,15 @@ export function actorHex(seed, index) {
 const WORDS = ["a", "bc", "déf", "😀", "x🌍y", "zz", " ", "日本"];
 
 function scalar(r) {
-  switch (r.int(5)) {
+  switch (r.int(9)) {
     case 0: return r.int(2000) - 1000;
     case 1: return r.int(1000) / 8 + 0.5;
     case 2: return r() < 0.5;
     case 3: return null;
+    case 4: return new Date(1700000000000 + r.int(1000000));
+    case 5: return new Uint8Array([r.int(256), r.int(256), 0, 255]);
+    case 6: return new A.ImmutableString(WORDS[r.int(WORDS.length)]);
+    case 7: return new A.Uint(r.int(100000));
     default: return WORDS[r.int(WORDS.length)];
   }
 }
@@ -138,8 +142,10 @@ export function randomDoc(seed) {
   return edit(a, r, 6);
 }
 
-// Canonical JSON: counters as numbers, bytes as base64, dates as ms, keys sorted.
+// Canonical JSON: counters and uints as numbers, bytes as base64, dates as ms, keys sorted.
+// (npm stores `new A.Uint(n)` pushed into a list as a map {value: n}: that map is compared.)
 export function canon(v) {
+  if (typeof v === "bigint") return Number(v);  // uint values
   if (v === null || typeof v !== "object") return v;
   if (v instanceof A.Counter) return v.value;
   if (v instanceof Date) return v.getTime();

@@ -37,7 +37,7 @@ const char* const kWords[] = {"a",  "bc", "déf", "\xF0\x9F\x98\x80", "x\xF0\x9F
                               "zz", " "};
 
 doc::ScalarValue random_scalar(Rng& rng) {
-  switch (rng.uniform(6)) {
+  switch (rng.uniform(9)) {
     case 0:
       return static_cast<std::int64_t>(rng.uniform(2000)) - 1000;
     case 1:
@@ -48,6 +48,12 @@ doc::ScalarValue random_scalar(Rng& rng) {
       return rng.uniform(2) == 1;
     case 4:
       return doc::Null{};
+    case 5:
+      return doc::Timestamp{1700000000000 + static_cast<std::int64_t>(rng.uniform(1000000))};
+    case 6:
+      return Bytes{static_cast<std::uint8_t>(rng.uniform(256)), 0, 0xff};
+    case 7:
+      return static_cast<std::uint64_t>(rng.uniform(100000));
     default:
       return std::string("s") + std::to_string(rng.uniform(100));
   }
