@@ -39,7 +39,8 @@ Identity make_identity(std::uint8_t tag) {
   Identity id;
   id.seed.fill(tag);
   std::array<std::uint8_t, 64> secret{};
-  if (crypto_sign_seed_keypair(id.public_key.data(), secret.data(), id.seed.data()) != 0) std::abort();
+  if (crypto_sign_seed_keypair(id.public_key.data(), secret.data(), id.seed.data()) != 0)
+    std::abort();
   return id;
 }
 
@@ -87,7 +88,9 @@ double quic_handshake_ms(int iterations) {
   ce.on_connected = [&](const PeerId&) { connected = true; };
   client.transport->set_events(ce);
   TransportEvents se;
-  se.on_disconnected = [&](const PeerId&, DisconnectReason, const std::string&) { server_closed = true; };
+  se.on_disconnected = [&](const PeerId&, DisconnectReason, const std::string&) {
+    server_closed = true;
+  };
   server.transport->set_events(se);
   LoopThread st(server);
   const PeerId peer = server.transport->local_peer_id();
@@ -129,8 +132,9 @@ double quic_bulk(std::size_t total, std::size_t message_size, bool sixteen_strea
   const Bytes chunk(size, 0x5a);
   std::size_t queued = 0;
   while (queued + size <= total) {
-    const Status s = sixteen_streams ? client.transport->send_unordered(peer, Channel::kBlobs, chunk)
-                                     : client.transport->send(peer, Channel::kBlobs, chunk);
+    const Status s = sixteen_streams
+                         ? client.transport->send_unordered(peer, Channel::kBlobs, chunk)
+                         : client.transport->send(peer, Channel::kBlobs, chunk);
     if (!s.ok()) return -1;
     queued += size;
   }
@@ -146,7 +150,9 @@ double quic_round_trip_us(int iterations, bool datagram) {
   Node server(2);
   Node client(1);
   TransportEvents se;
-  se.on_message = [&](const PeerId& p, Channel c, Bytes b) { (void)server.transport->send(p, c, b); };
+  se.on_message = [&](const PeerId& p, Channel c, Bytes b) {
+    (void)server.transport->send(p, c, b);
+  };
   se.on_datagram = [&](const PeerId& p, Bytes b) { (void)server.transport->send_datagram(p, b); };
   server.transport->set_events(se);
   LoopThread st(server);
@@ -265,8 +271,10 @@ double raw_udp_ping_pong_us(int iterations) {
     while (!stop.load()) {
       sockaddr_in from{};
       socklen_t len = sizeof(from);
-      const ssize_t n = recvfrom(efd, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &len);
-      if (n > 0) sendto(efd, buf, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), len);
+      const ssize_t n =
+          recvfrom(efd, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &len);
+      if (n > 0)
+        sendto(efd, buf, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), len);
     }
   });
   std::uint8_t payload[64] = {};
@@ -301,8 +309,9 @@ int main(int argc, char** argv) {
     raw.push_back(raw_udp_blast(total));
     one.push_back(quic_bulk(total, message_size, false));
     sixteen.push_back(quic_bulk(total, message_size, true));
-    std::printf("run %d: raw UDP GSO/GRO %.0f MB/s, QUIC 1 stream %.0f MB/s, QUIC 16 streams %.0f MB/s\n", r + 1,
-                raw.back(), one.back(), sixteen.back());
+    std::printf(
+        "run %d: raw UDP GSO/GRO %.0f MB/s, QUIC 1 stream %.0f MB/s, QUIC 16 streams %.0f MB/s\n",
+        r + 1, raw.back(), one.back(), sixteen.back());
   }
   const double raw_m = median(raw);
   const double one_m = median(one);
@@ -320,7 +329,9 @@ int main(int argc, char** argv) {
   std::printf("%-40s %7.0f MB/s %9.2f\n", "QUIC bulk, 16 streams", sixteen_m, sixteen_m / raw_m);
   std::printf("%-40s %8.2f ms\n", "QUIC handshake (median of 50)", hs);
   std::printf("%-40s %8.1f us %9s\n", "raw UDP ping-pong 64 B (median)", raw_rtt, "1.00");
-  std::printf("%-40s %8.1f us %9.2f\n", "QUIC message round trip 64 B", quic_msg, quic_msg / raw_rtt);
-  std::printf("%-40s %8.1f us %9.2f\n", "QUIC datagram round trip 64 B", quic_dgram, quic_dgram / raw_rtt);
+  std::printf("%-40s %8.1f us %9.2f\n", "QUIC message round trip 64 B", quic_msg,
+              quic_msg / raw_rtt);
+  std::printf("%-40s %8.1f us %9.2f\n", "QUIC datagram round trip 64 B", quic_dgram,
+              quic_dgram / raw_rtt);
   return 0;
 }
