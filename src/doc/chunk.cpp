@@ -25,8 +25,12 @@ ChangeHash chunk_hash(ChunkType type, ByteView body) {
 }
 
 Bytes write_chunk(ChunkType type, ByteView body) {
-  ChangeHash h = chunk_hash(type, body);
+  return frame_chunk(type, chunk_hash(type, body), body);
+}
+
+Bytes frame_chunk(ChunkType type, const ChangeHash& h, ByteView body) {
   Bytes out(kMagic.begin(), kMagic.end());
+  out.reserve(body.size() + 20);
   out.insert(out.end(), h.begin(), h.begin() + 4);
   out.push_back(static_cast<std::uint8_t>(type));
   enc::put_uleb(out, body.size());
@@ -86,9 +90,18 @@ Bytes deflate_with(ByteView data, int level, int strategy) {
 
 Bytes deflate_raw(ByteView data) {
   // Columns of near-random bytes (typed characters) compress better with Huffman coding
-  // alone; keep whichever stream is smaller. Any valid raw DEFLATE stream is accepted.
-  Bytes normal = deflate_with(data, 6, Z_DEFAULT_STRATEGY);
-  Bytes huffman = deflate_with(data, 6, Z_HUFFMAN_ONLY);
+  // alone, and LZ77 matching is the expensive part. Any valid raw DEFLATE stream is accepted
+  // by readers, so: Huffman first; LZ77 only when a sample shows it pays; keep the smaller.
+  constexpr int kLevel = 5;
+  Bytes huffman = deflate_with(data, kLevel, Z_HUFFMAN_ONLY);
+  constexpr std::size_t kSample = 16384;
+  if (data.size() > 4 * kSample) {
+    ByteView sample = data.subspan(0, kSample);
+    std::size_t lz = deflate_with(sample, kLevel, Z_DEFAULT_STRATEGY).size();
+    std::size_t hf = deflate_with(sample, kLevel, Z_HUFFMAN_ONLY).size();
+    if (lz >= hf) return huffman;
+  }
+  Bytes normal = deflate_with(data, kLevel, Z_DEFAULT_STRATEGY);
   return huffman.size() < normal.size() ? huffman : normal;
 }
 

@@ -24,6 +24,8 @@ struct RawChunk {
 ChangeHash chunk_hash(ChunkType type, ByteView body);
 // Wraps a body in a chunk header with its checksum.
 Bytes write_chunk(ChunkType type, ByteView body);
+// The same when the body's chunk_hash is already known.
+Bytes frame_chunk(ChunkType type, const ChangeHash& hash, ByteView body);
 // Splits concatenated chunks; verifies the checksum of types 0 and 1 (type 2 is checked by the
 // caller after inflating). Rejects unknown types and truncated input.
 Result<std::vector<RawChunk>> split_chunks(ByteView data);

@@ -33,40 +33,38 @@ bool lamport_less(const OpRef& a, const OpRef& b) {
 }
 }  // namespace
 
-namespace {
-col::ColumnSet change_columns(const DocChunk& doc) {
-  // Change table.
-  enc::RleEncoder<std::uint64_t> ch_actor, deps_group, extra_meta;
-  enc::DeltaEncoder ch_seq, ch_max, ch_time, deps_idx;
-  enc::RleEncoder<std::string> ch_msg;
-  Bytes extra_raw;
-  for (const auto& c : doc.changes) {
-    ch_actor.append(c.actor);
-    ch_seq.append(static_cast<std::int64_t>(c.seq));
-    ch_max.append(static_cast<std::int64_t>(c.max_op));
-    ch_time.append(c.time);
-    if (c.message) {
-      ch_msg.append(*c.message);
-    } else {
-      ch_msg.append_null();
-    }
-    deps_group.append(c.deps.size());
-    for (auto d : c.deps) deps_idx.append(static_cast<std::int64_t>(d));
-    col::encode_value(ScalarValue{c.extra}, extra_meta, extra_raw);
+void ChangeColumns::add(std::uint32_t actor, std::uint64_t seq, std::uint64_t max_op,
+                        std::int64_t time, const std::optional<std::string>& message,
+                        std::span<const std::uint32_t> deps, ByteView extra) {
+  actor_.append(actor);
+  seq_.append(static_cast<std::int64_t>(seq));
+  max_.append(static_cast<std::int64_t>(max_op));
+  time_.append(time);
+  if (message) {
+    msg_.append(*message);
+  } else {
+    msg_.append_null();
   }
+  deps_group_.append(deps.size());
+  for (auto d : deps) deps_idx_.append(static_cast<std::int64_t>(d));
+  // Extra bytes are written as a bytes value: metadata (len << 4) | 7.
+  extra_meta_.append((static_cast<std::uint64_t>(extra.size()) << 4) | 7);
+  extra_raw_.insert(extra_raw_.end(), extra.begin(), extra.end());
+}
+
+col::ColumnSet ChangeColumns::finish() {
   col::ColumnSet chs;
-  chs.add(kChActor, ch_actor.finish());
-  chs.add(kChSeq, ch_seq.finish());
-  chs.add(kChMaxOp, ch_max.finish());
-  chs.add(kChTime, ch_time.finish());
-  chs.add(kChMessage, ch_msg.finish());
-  chs.add(kChDepsGroup, deps_group.finish());
-  chs.add(kChDepsIdx, deps_idx.finish());
-  chs.add(kChExtraMeta, extra_meta.finish());
-  chs.add(kChExtraRaw, std::move(extra_raw));
+  chs.add(kChActor, actor_.finish());
+  chs.add(kChSeq, seq_.finish());
+  chs.add(kChMaxOp, max_.finish());
+  chs.add(kChTime, time_.finish());
+  chs.add(kChMessage, msg_.finish());
+  chs.add(kChDepsGroup, deps_group_.finish());
+  chs.add(kChDepsIdx, deps_idx_.finish());
+  chs.add(kChExtraMeta, extra_meta_.finish());
+  chs.add(kChExtraRaw, std::move(extra_raw_));
   return chs;
 }
-}  // namespace
 
 Bytes encode_document_body(const DocChunk& doc, bool compress) {
   // Op table.
@@ -86,10 +84,17 @@ Bytes encode_document_body(const DocChunk& doc, bool compress) {
     v.mark_name = op.mark_name ? &*op.mark_name : nullptr;
     opcols.add(v);
   }
-  return encode_document_body(doc, opcols.finish(), compress);
+  ChangeColumns chcols;
+  std::vector<std::uint32_t> deps;
+  for (const auto& c : doc.changes) {
+    deps.assign(c.deps.begin(), c.deps.end());
+    chcols.add(c.actor, c.seq, c.max_op, c.time, c.message, deps, c.extra);
+  }
+  return encode_document_body(doc, chcols.finish(), opcols.finish(), compress);
 }
 
-Bytes encode_document_body(const DocChunk& doc, const col::ColumnSet& ops, bool compress) {
+Bytes encode_document_body(const DocChunk& doc, const col::ColumnSet& chs,
+                           const col::ColumnSet& ops, bool compress) {
   Bytes body;
   enc::put_uleb(body, doc.actors.size());
   for (const auto& a : doc.actors) {
@@ -98,7 +103,6 @@ Bytes encode_document_body(const DocChunk& doc, const col::ColumnSet& ops, bool 
   }
   enc::put_uleb(body, doc.heads.size());
   for (const auto& h : doc.heads) body.insert(body.end(), h.begin(), h.end());
-  col::ColumnSet chs = change_columns(doc);
   Bytes ch_meta, ch_data, op_meta, op_data;
   chs.write(ch_meta, ch_data, compress);
   ops.write(op_meta, op_data, compress);
@@ -490,8 +494,8 @@ Result<std::vector<RebuiltChange>> rebuild_changes(const DocChunk& doc) {
     for (auto d : dc.deps) c.deps.push_back(out[d].hash);
     std::sort(c.deps.begin(), c.deps.end());
     Bytes body = encode_change_body(c, c.actors, c.author);
-    rc.chunk = chunk::write_chunk(chunk::ChunkType::kChange, body);
     rc.hash = chunk::chunk_hash(chunk::ChunkType::kChange, body);
+    rc.chunk = chunk::frame_chunk(chunk::ChunkType::kChange, rc.hash, body);
   }
   // Heads check.
   std::vector<bool> is_dep(nc, false);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -48,10 +49,27 @@ struct DocChunk {
   std::vector<std::uint64_t> heads_index;  // may be empty for very old files
 };
 
+// Streaming writer of the change table (one row per change, in row order).
+class ChangeColumns {
+ public:
+  // `deps`: row indexes ordered like the sorted dep hashes.
+  void add(std::uint32_t actor, std::uint64_t seq, std::uint64_t max_op, std::int64_t time,
+           const std::optional<std::string>& message, std::span<const std::uint32_t> deps,
+           ByteView extra);
+  col::ColumnSet finish();
+
+ private:
+  enc::RleEncoder<std::uint64_t> actor_, deps_group_, extra_meta_;
+  enc::DeltaEncoder seq_, max_, time_, deps_idx_;
+  enc::RleEncoder<std::string> msg_;
+  Bytes extra_raw_;
+};
+
 // The document chunk body; `compress` deflates columns of 256 bytes or more.
 Bytes encode_document_body(const DocChunk& doc, bool compress);
-// The same with op columns already encoded (doc.ops is ignored), for streaming writers.
-Bytes encode_document_body(const DocChunk& doc, const col::ColumnSet& ops, bool compress);
+// The same with both tables already encoded (doc.changes and doc.ops are ignored).
+Bytes encode_document_body(const DocChunk& doc, const col::ColumnSet& changes,
+                           const col::ColumnSet& ops, bool compress);
 Result<DocChunk> decode_document_body(ByteView body);
 
 struct RebuiltChange {

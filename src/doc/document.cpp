@@ -197,7 +197,7 @@ struct Document::Impl {
     clear_tx();
     ChangeRec rec;
     rec.hash = chunk::chunk_hash(chunk::ChunkType::kChange, body);
-    rec.chunk = chunk::write_chunk(chunk::ChunkType::kChange, body);
+    rec.chunk = chunk::frame_chunk(chunk::ChunkType::kChange, rec.hash, body);
     rec.actor = tx_actor;
     rec.seq = c.seq;
     rec.start_op = c.start_op;
@@ -246,7 +246,7 @@ struct Document::Impl {
       } else if (c.type == chunk::ChunkType::kChange) {
         auto ch = decode_change_body(c.body);
         if (!ch) return ch.error();
-        out.push_back(Incoming{std::move(*ch), chunk::write_chunk(c.type, c.body), c.hash});
+        out.push_back(Incoming{std::move(*ch), chunk::frame_chunk(c.type, c.hash, c.body), c.hash});
       } else {
         auto body = chunk::inflate_raw(c.body, std::size_t{1} << 28);
         if (!body) return body.error();
@@ -257,7 +257,7 @@ struct Document::Impl {
         auto ch = decode_change_body(*body);
         if (!ch) return ch.error();
         out.push_back(
-            Incoming{std::move(*ch), chunk::write_chunk(chunk::ChunkType::kChange, *body), h});
+            Incoming{std::move(*ch), chunk::frame_chunk(chunk::ChunkType::kChange, h, *body), h});
       }
     }
     return out;
@@ -492,23 +492,15 @@ struct Document::Impl {
       remap[authors[i]] = i;
       d.actors.push_back(actors[authors[i]]);
     }
-    d.changes.reserve(st->changes.size());
+    ChangeColumns chcols;
     for (const auto& c : st->changes) {
-      DocChange dc;
-      dc.actor = remap[c.actor];
-      dc.seq = c.seq;
-      dc.max_op = c.max_op;
-      dc.time = c.time;
-      dc.message = c.message;
-      for (auto dep : c.deps) dc.deps.push_back(dep);
-      dc.extra = c.extra;
-      d.changes.push_back(std::move(dc));
+      chcols.add(remap[c.actor], c.seq, c.max_op, c.time, c.message, c.deps, c.extra);
     }
     d.heads.assign(st->heads.begin(), st->heads.end());
     for (const auto& h : d.heads) d.heads_index.push_back(st->by_hash.at(h));
-    Bytes out =
-        chunk::write_chunk(chunk::ChunkType::kDocument,
-                           encode_document_body(d, st->ops.encode_doc_ops(remap), compress));
+    Bytes out = chunk::write_chunk(
+        chunk::ChunkType::kDocument,
+        encode_document_body(d, chcols.finish(), st->ops.encode_doc_ops(remap), compress));
     for (const auto& q : queue) out.insert(out.end(), q.chunk.begin(), q.chunk.end());
     saved_upto = st->changes.size();
     return out;

@@ -463,11 +463,21 @@ col::ColumnSet OpSet::encode_doc_ops(const std::vector<std::uint32_t>& remap) co
     const Object& o = objects_[oi];
     if (o.seq) {
       for (const auto& c : o.seq->chunks) {
-        for (auto e : c->elems) {
+        const auto& elems = c->elems;
+        for (std::size_t k = 0; k < elems.size(); ++k) {
+          // Elements are visited in RGA order, not storage order: fetch ahead.
+          if (k + 8 < elems.size()) __builtin_prefetch(&ops_[elems[k + 8]]);
+          if (k + 4 < elems.size()) {
+            std::uint32_t s0 = ops_[elems[k + 4]].succ0;
+            if (s0 != kNone) __builtin_prefetch(&ops_[s0]);
+          }
+          std::uint32_t e = elems[k];
           emit(e);
-          auto it = elem_updates_.find(e);
-          if (it != elem_updates_.end()) {
-            for (auto u : it->second) emit(u);
+          if (!elem_updates_.empty()) {
+            auto it = elem_updates_.find(e);
+            if (it != elem_updates_.end()) {
+              for (auto u : it->second) emit(u);
+            }
           }
         }
       }
