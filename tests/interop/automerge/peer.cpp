@@ -5,7 +5,7 @@
 //   interop_automerge_peer peer [N]         -> sync peer on stdin/stdout (see sync_with_cpp.mjs);
 //                                              N (0-255) picks its actor
 // Peer framing: 4-byte big-endian length, then a payload whose first byte is the command:
-//   'L' doc bytes (empty: new document) -> 'K' | 'X' error
+//   'L' doc bytes (empty: new document) -> 'K' | 'X' error; also resets the sync state
 //   'E' 8-byte BE seed [4-byte BE n]    -> 'K' (n changes of random local edits, default 1)
 //   'V'                                 -> 'K'; from now on act as a V1-only peer (no trailer
 //                                          sent, trailers received are ignored)
@@ -149,6 +149,7 @@ int cmd_peer(std::uint8_t index) {
     const peat::ByteView body = peat::ByteView(frame).subspan(1);
     switch (kind) {
       case 'L': {
+        state = peat::doc::sync::State{};  // a new document starts a new session
         if (body.empty()) {
           doc = Document(me);
           write_frame('K', {});

@@ -197,4 +197,52 @@ await scenario("long diverged histories", async (peer) => {
     "long diverged histories: same change count");
 });
 
+// The C++ peer must send exactly the bytes npm sends in its place: replay one session with an
+// npm peer X and again with the C++ peer as X, against identical npm peers Y.
+await scenario("byte-identical to npm", async (peer) => {
+  // Seeds 3-6: diverged peers (Bloom filters, change chunks); 7-8: Y is empty (whole document).
+  for (const seed of [3, 4, 5, 6, 7, 8]) {
+    const base = randomDoc(seed);
+    const xBytes = A.save(edit(A.clone(base, { actor: "aa".repeat(16) }), seeded(seed + 1), 3));
+    const yDoc = seed >= 7 ? A.init({ actor: "bb".repeat(16) })
+      : A.load(A.save(edit(A.clone(base, { actor: "bb".repeat(16) }), seeded(seed + 2), 3)));
+
+    const session = async (gen, recv) => {
+      let y = A.clone(yDoc), ys = A.initSyncState();
+      const log = [];
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const mx = await gen();
+        if (mx) {
+          log.push("x:" + Buffer.from(mx).toString("hex"));
+          [y, ys] = A.receiveSyncMessage(y, ys, mx);
+        }
+        let my;
+        [ys, my] = A.generateSyncMessage(y, ys);
+        if (my) {
+          log.push("y:" + Buffer.from(my).toString("hex"));
+          await recv(my);
+        }
+        if (!mx && !my) break;
+      }
+      return log;
+    };
+
+    let x = A.load(xBytes), xs = A.initSyncState();
+    const expected = await session(
+      async () => { let m; [xs, m] = A.generateSyncMessage(x, xs); return m; },
+      async (m) => { [x, xs] = A.receiveSyncMessage(x, xs, m); });
+
+    await peer.ok("L", xBytes);
+    const got = await session(
+      async () => { const r = await peer.call("G"); return r.kind === "S" ? new Uint8Array(r.body) : null; },
+      async (m) => { await peer.ok("R", m); });
+
+    const firstDiff = expected.findIndex((m, i) => m !== got[i]);
+    check(firstDiff === -1 && got.length === expected.length,
+      `byte-identical to npm, seed ${seed}: ${expected.length} messages`,
+      firstDiff === -1 ? `lengths ${got.length} vs ${expected.length}`
+        : `message ${firstDiff}\n     npm ${expected[firstDiff]}\n     C++ ${got[firstDiff]}`);
+  }
+});
+
 finish();
