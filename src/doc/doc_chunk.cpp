@@ -450,7 +450,7 @@ Result<std::vector<RebuiltChange>> rebuild_changes(const DocChunk& doc) {
     auto& s = slots[i];
     RebuiltChange& rc = out[i];
     Change& c = rc.change;
-    c.actors = doc.actors;
+    // c.actors stays empty: the ops index doc.actors (see RebuiltChange).
     c.author = dc.actor;
     c.seq = dc.seq;
     c.time = dc.time;
@@ -493,7 +493,7 @@ Result<std::vector<RebuiltChange>> rebuild_changes(const DocChunk& doc) {
     // Deps: ordered by hash.
     for (auto d : dc.deps) c.deps.push_back(out[d].hash);
     std::sort(c.deps.begin(), c.deps.end());
-    Bytes body = encode_change_body(c, c.actors, c.author);
+    Bytes body = encode_change_body(c, doc.actors, c.author);
     rc.hash = chunk::chunk_hash(chunk::ChunkType::kChange, body);
     rc.chunk = chunk::frame_chunk(chunk::ChunkType::kChange, rc.hash, body);
   }

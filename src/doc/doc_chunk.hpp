@@ -73,7 +73,7 @@ Bytes encode_document_body(const DocChunk& doc, const col::ColumnSet& changes,
 Result<DocChunk> decode_document_body(ByteView body);
 
 struct RebuiltChange {
-  Change change;  // actors = the document's table
+  Change change;  // `actors` left empty: its actor fields index the document's table
   Bytes chunk;    // canonical type-1 chunk
   ChangeHash hash{};
 };

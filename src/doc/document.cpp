@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -37,11 +38,15 @@ struct ChangeRec {
   Bytes chunk;  // canonical or as received (type 1)
 };
 
-// A change ready to apply: decoded form, its type-1 chunk bytes and hash.
+// A change ready to apply: decoded form, its type-1 chunk bytes and hash. Changes rebuilt
+// from one document share that document's actor table instead of change.actors.
 struct Incoming {
   Change change;
   Bytes chunk;
   ChangeHash hash{};
+  std::shared_ptr<const std::vector<ActorId>> table;
+
+  const std::vector<ActorId>& actors() const { return table ? *table : change.actors; }
 };
 
 // The applied history and the op set built from it; rebuilt together on rollback.
@@ -71,11 +76,31 @@ struct State {
     changes.push_back(std::move(rec));
   }
 
+  // Actor remapping of the last shared table (document rebuilds reuse one table).
+  // Held (not just its address) so that a freed table's address cannot alias a new one.
+  std::shared_ptr<const std::vector<ActorId>> cached_table;
+  std::vector<std::uint32_t> cached_amap;
+
   Status apply(Incoming& in) {
     Change& c = in.change;
-    if (c.author >= c.actors.size()) return make_error("INVALID_CHANGE", "bad author index");
-    std::vector<std::uint32_t> amap(c.actors.size());
-    for (std::size_t i = 0; i < c.actors.size(); ++i) amap[i] = actor(c.actors[i]);
+    const auto& table = in.actors();
+    if (c.author >= table.size()) return make_error("INVALID_CHANGE", "bad author index");
+    std::vector<std::uint32_t> own_amap;
+    const std::vector<std::uint32_t>* amap_ptr;
+    if (in.table && in.table == cached_table) {
+      amap_ptr = &cached_amap;
+    } else {
+      own_amap.resize(table.size());
+      for (std::size_t i = 0; i < table.size(); ++i) own_amap[i] = actor(table[i]);
+      if (in.table) {
+        cached_table = in.table;
+        cached_amap = std::move(own_amap);
+        amap_ptr = &cached_amap;
+      } else {
+        amap_ptr = &own_amap;
+      }
+    }
+    const auto& amap = *amap_ptr;
     std::uint32_t author = amap[c.author];
     const auto& mine = actor_changes[author];
     if (c.seq != mine.size() + 1) {
@@ -240,13 +265,15 @@ struct Document::Impl {
         if (!d) return d.error();
         auto rebuilt = rebuild_changes(*d);
         if (!rebuilt) return rebuilt.error();
+        auto table = std::make_shared<const std::vector<ActorId>>(std::move(d->actors));
         for (auto& r : *rebuilt) {
-          out.push_back(Incoming{std::move(r.change), std::move(r.chunk), r.hash});
+          out.push_back(Incoming{std::move(r.change), std::move(r.chunk), r.hash, table});
         }
       } else if (c.type == chunk::ChunkType::kChange) {
         auto ch = decode_change_body(c.body);
         if (!ch) return ch.error();
-        out.push_back(Incoming{std::move(*ch), chunk::frame_chunk(c.type, c.hash, c.body), c.hash});
+        out.push_back(
+            Incoming{std::move(*ch), chunk::frame_chunk(c.type, c.hash, c.body), c.hash, nullptr});
       } else {
         auto body = chunk::inflate_raw(c.body, std::size_t{1} << 28);
         if (!body) return body.error();
@@ -256,8 +283,8 @@ struct Document::Impl {
         }
         auto ch = decode_change_body(*body);
         if (!ch) return ch.error();
-        out.push_back(
-            Incoming{std::move(*ch), chunk::frame_chunk(chunk::ChunkType::kChange, h, *body), h});
+        out.push_back(Incoming{
+            std::move(*ch), chunk::frame_chunk(chunk::ChunkType::kChange, h, *body), h, nullptr});
       }
     }
     return out;
@@ -267,14 +294,16 @@ struct Document::Impl {
     std::vector<Incoming> cands = std::move(queue);
     queue.clear();
     for (auto& i : incoming) cands.push_back(std::move(i));
-    std::unordered_set<ChangeHash, HashHash> seen;
+    st->by_hash.reserve(st->by_hash.size() + cands.size());
     std::vector<std::size_t> missing(cands.size(), 0);
     std::vector<bool> done(cands.size(), false);
     std::unordered_map<ChangeHash, std::vector<std::size_t>, HashHash> waiters;
     std::vector<std::size_t> stack;
+    // Duplicates (the same change twice in a batch) are skipped when their turn comes.
     auto apply_one = [&](std::size_t i) -> Status {
-      PEAT_TRY_STATUS(st->apply(cands[i]));
       done[i] = true;
+      if (st->has(cands[i].hash)) return {};
+      PEAT_TRY_STATUS(st->apply(cands[i]));
       stack.push_back(i);
       while (!stack.empty()) {
         std::size_t j = stack.back();
@@ -284,9 +313,10 @@ struct Document::Impl {
         std::vector<std::size_t> ws = std::move(it->second);
         waiters.erase(it);
         for (auto w : ws) {
-          if (--missing[w] == 0) {
-            PEAT_TRY_STATUS(st->apply(cands[w]));
+          if (--missing[w] == 0 && !done[w]) {
             done[w] = true;
+            if (st->has(cands[w].hash)) continue;
+            PEAT_TRY_STATUS(st->apply(cands[w]));
             stack.push_back(w);
           }
         }
@@ -294,7 +324,7 @@ struct Document::Impl {
       return {};
     };
     for (std::size_t i = 0; i < cands.size(); ++i) {
-      if (st->has(cands[i].hash) || !seen.insert(cands[i].hash).second) {
+      if (st->has(cands[i].hash)) {
         done[i] = true;
         continue;
       }
@@ -306,8 +336,11 @@ struct Document::Impl {
       }
       if (missing[i] == 0) PEAT_TRY_STATUS(apply_one(i));
     }
+    std::unordered_set<ChangeHash, HashHash> queued;
     for (std::size_t i = 0; i < cands.size(); ++i) {
-      if (!done[i] && !st->has(cands[i].hash)) queue.push_back(std::move(cands[i]));
+      if (!done[i] && !st->has(cands[i].hash) && queued.insert(cands[i].hash).second) {
+        queue.push_back(std::move(cands[i]));
+      }
     }
     return {};
   }

@@ -210,6 +210,23 @@ TEST(History, MissingDepsQueueUntilTheyArrive) {
   EXPECT_EQ(as_int(dst.get(kRoot, "k")), 2);
 }
 
+TEST(History, DuplicateChangesInABatchApplyOnce) {
+  Document src(actor("aaaa"));
+  ASSERT_TRUE(src.put(kRoot, "a", std::int64_t{1}).ok());
+  src.commit();
+  ASSERT_TRUE(src.put(kRoot, "b", std::int64_t{2}).ok());
+  src.commit();
+  auto c = src.get_changes({});
+  Document dst(actor("bbbb"));
+  // The second change twice while its dependency is missing, then everything twice.
+  ASSERT_TRUE(dst.apply_changes({c[1], c[1]}).ok());
+  EXPECT_EQ(dst.get_missing_deps({}).size(), 1u);
+  ASSERT_TRUE(dst.apply_changes({c[1], c[0], c[0], c[1]}).ok());
+  EXPECT_EQ(dst.changes_info().size(), 2u);
+  EXPECT_EQ(dst.get_heads(), src.get_heads());
+  EXPECT_TRUE(dst.get_missing_deps({}).empty());
+}
+
 TEST(History, CorruptChunkLeavesDocumentUnchanged) {
   Document src(actor("aaaa"));
   ASSERT_TRUE(src.put(kRoot, "a", std::int64_t{1}).ok());
