@@ -138,6 +138,44 @@ TEST(QuicConnection, AcceptRejectsNonInitialBytes) {
   EXPECT_FALSE(is_initial_packet(Bytes{0xc0}));
 }
 
+TEST(QuicConnection, TruncatedAndCorruptedPacketsAreHarmless) {
+  SeededRng client_rng(4);
+  SeededRng server_rng(5);
+  Pipe pipe;
+  auto client = Connection::connect(options(1, "peat/sync/1"), endpoint(1000), endpoint(2000),
+                                    client_rng, pipe.now);
+  ASSERT_TRUE(client.ok());
+  std::vector<std::uint8_t> buf(64 * 1500);
+  std::size_t seg = 0;
+  const std::size_t n = (*client)->write_datagrams(buf, seg, 64, pipe.now);
+  ASSERT_GE(n, 1200u);
+  const Bytes initial(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(seg));
+  // Every truncation of a real Initial: refused as "not an Initial" or absorbed, never a crash.
+  for (std::size_t len = 0; len < initial.size(); len += 7) {
+    const ByteView cut(initial.data(), len);
+    (void)destination_cid(cut);
+    auto server = Connection::accept(options(2, "peat/sync/1"), endpoint(2000), endpoint(1000), cut,
+                                     server_rng, pipe.now);
+    if (server.ok()) {
+      EXPECT_FALSE((*server)->is_established());
+    }
+  }
+  // A server that accepted the real Initial shrugs off corrupted copies of it.
+  auto server = Connection::accept(options(2, "peat/sync/1"), endpoint(2000), endpoint(1000),
+                                   initial, server_rng, pipe.now);
+  ASSERT_TRUE(server.ok());
+  for (std::size_t i = 0; i < 64; ++i) {
+    Bytes bad = initial;
+    bad[(i * 131) % bad.size()] ^= static_cast<std::uint8_t>(1u << (i % 8));
+    (*server)->receive(bad, pipe.now);
+    (*server)->receive(ByteView(bad.data(), bad.size() / 2), pipe.now);
+  }
+  EXPECT_FALSE((*server)->is_finished());
+  pipe.pump(**client, **server);
+  EXPECT_TRUE((*client)->is_established());
+  EXPECT_TRUE((*server)->is_established());
+}
+
 TEST(QuicConfig, PeerIdIsTruncatedSha256OfKey) {
   const PublicKey key = make_identity(5).public_key;
   const Sha256Digest d = Sha256::digest(key);
