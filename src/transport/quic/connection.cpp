@@ -117,6 +117,7 @@ struct Connection::Impl {
   bool refused_by_gate = false;
 
   std::deque<ConnectionEvent> events;
+  std::vector<ConnectionEvent> early_data;
   std::map<std::int64_t, OutStream> out;
   std::deque<std::int64_t> active;  // streams with unsent data, round robin
   std::map<std::int64_t, InStream> in;
@@ -148,6 +149,15 @@ struct Connection::Impl {
   }
 
   void emit(ConnectionEvent e) { events.push_back(std::move(e)); }
+  // Messages and datagrams wait for kConnected (a client confirms the handshake only when
+  // HANDSHAKE_DONE arrives, which reordering can put behind the server's first data).
+  void emit_data(ConnectionEvent e) {
+    if (state == State::kHandshaking) {
+      early_data.push_back(std::move(e));
+    } else {
+      emit(std::move(e));
+    }
+  }
   void emit_closed(DisconnectReason reason, std::string detail) {
     ConnectionEvent e;
     e.type = ConnectionEventType::kClosed;
@@ -369,6 +379,9 @@ struct Connection::Impl {
     ConnectionEvent e;
     e.type = ConnectionEventType::kConnected;
     emit(std::move(e));
+    // Data the server sent right after its handshake may overtake HANDSHAKE_DONE.
+    for (ConnectionEvent& early : early_data) emit(std::move(early));
+    early_data.clear();
   }
 
   static int recv_stream_data_cb(ngtcp2_conn* c, std::uint32_t flags, std::int64_t stream_id,
@@ -445,7 +458,7 @@ struct Connection::Impl {
     e.data = std::move(s.message);
     s.message = Bytes();
     s.phase = InStream::Phase::kLength;
-    emit(std::move(e));
+    emit_data(std::move(e));
   }
 
   void kill_stream(std::int64_t id, InStream& s, std::uint64_t code, const char*) {
@@ -521,7 +534,7 @@ struct Connection::Impl {
     ConnectionEvent e;
     e.type = ConnectionEventType::kDatagram;
     e.data.assign(data, data + len);
-    static_cast<Impl*>(user)->emit(std::move(e));
+    static_cast<Impl*>(user)->emit_data(std::move(e));
     return 0;
   }
 
