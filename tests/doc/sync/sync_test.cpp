@@ -246,5 +246,53 @@ TEST(SyncProtocol, ReadOnlyPeerIsSentNothingAndReadOnlySideAsksNothing) {
   EXPECT_TRUE(b.get_heads().empty());
 }
 
+TEST(SyncProtocol, ResetFlagIsSentAndHonoured) {
+  Document a(actor(1));
+  for (int i = 0; i < 3; ++i) edit(a, "k", i);
+  Document b(actor(2));
+  State sa, sb;
+  ASSERT_TRUE(sync_pair(a, sa, b, sb).converged);
+  ASSERT_TRUE(sa.their_capabilities && sa.their_capabilities->sync_reset);
+
+  // A peer that supports SYNC_RESET gets the flag once.
+  sb.needs_reset = true;
+  edit(b, "more", 1);
+  auto m = generate_message(b, sb);
+  ASSERT_TRUE(m && m->trailer && m->trailer->flags);
+  EXPECT_EQ(*m->trailer->flags, kFlagSupportsSyncReset | kFlagSyncReset);
+  EXPECT_FALSE(sb.needs_reset);
+  EXPECT_EQ(m->heads, b.get_heads());
+
+  ASSERT_TRUE(receive_message(a, sa, *m).ok());
+
+  // Receiving the flag clears what we believe we sent (here nothing else would).
+  Message flagged;
+  flagged.heads = {hash_of("66")};
+  flagged.trailer = Trailer{{kCapabilityV2}, kFlagSupportsSyncReset};
+  sa.sent_hashes = {hash_of("77")};
+  ASSERT_TRUE(receive_message(a, sa, flagged).ok());
+  EXPECT_EQ(sa.sent_hashes.size(), 1u);
+  flagged.trailer->flags = kFlagSupportsSyncReset | kFlagSyncReset;
+  ASSERT_TRUE(receive_message(a, sa, flagged).ok());
+  EXPECT_TRUE(sa.sent_hashes.empty());
+
+  // A peer without the capability is sent empty heads instead.
+  State legacy;
+  legacy.their_capabilities = PeerCapabilities{true, false};
+  legacy.needs_reset = true;
+  auto m2 = generate_message(b, legacy);
+  ASSERT_TRUE(m2);
+  EXPECT_TRUE(m2->heads.empty());
+  EXPECT_EQ(*m2->trailer->flags, kFlagSupportsSyncReset);
+}
+
+TEST(SyncProtocol, GenerateTwiceSaysNothingTheSecondTime) {
+  Document a(actor(1));
+  edit(a, "k", 1);
+  State s;
+  EXPECT_TRUE(generate_sync_message(a, s));
+  EXPECT_FALSE(generate_sync_message(a, s)) << "in flight: no duplicate message";
+}
+
 }  // namespace
 }  // namespace peat::doc::sync
