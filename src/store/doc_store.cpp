@@ -833,6 +833,19 @@ Result<std::vector<std::string>> DocStore::find_by_geohash_prefix(std::string_vi
   return out;
 }
 
+Result<std::vector<std::string>> DocStore::find_in_cells(
+    const std::vector<std::string>& cells) const {
+  std::vector<std::string> out;
+  for (const std::string& cell : cells) {
+    auto found = find_in_cell(cell);
+    if (!found.ok()) return found.error();
+    out.insert(out.end(), found->begin(), found->end());
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 Subscription DocStore::subscribe(std::string prefix, std::function<void(const ChangeEvent&)> fn) {
   auto sub = std::make_shared<Impl::Sub>();
   sub->prefix = std::move(prefix);

@@ -295,6 +295,8 @@ TEST_F(DocStoreTest, GeohashIndex) {
   EXPECT_EQ(*store_->find_in_cell("9q60y60"), std::vector<std::string>{"tracks:a"});
   EXPECT_EQ(*store_->find_by_geohash_prefix("9q60y"),
             (std::vector<std::string>{"tracks:a", "tracks:b"}));
+  EXPECT_EQ(*store_->find_in_cells({"u4pruyd", "9q60y60", "zzzzzzz", "u4pruyd"}),
+            (std::vector<std::string>{"tracks:a", "tracks:c"}));
   // Moving a document updates the index; writes without a geohash keep it.
   w.geohash = "u4pruyd";
   ASSERT_TRUE(store_->append("tracks:a", as_bytes("y"), w).ok());

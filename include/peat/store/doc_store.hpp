@@ -233,6 +233,9 @@ class DocStore {
   // Documents indexed exactly in `cell`, or (prefix) in any cell starting with it.
   Result<std::vector<std::string>> find_in_cell(std::string_view cell) const;
   Result<std::vector<std::string>> find_by_geohash_prefix(std::string_view prefix) const;
+  // Documents in any of the cells (sorted, unique). "Near" = a cell plus its 8 neighbours, e.g.
+  // from peat::beacon::geohash::neighbors (the store does not depend on the beacon module).
+  Result<std::vector<std::string>> find_in_cells(const std::vector<std::string>& cells) const;
 
   // ---- change subscriptions -----------------------------------------------------------------
   // fn(event) for every change of a key starting with `prefix`, after commit, on the writer's
