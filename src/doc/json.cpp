@@ -1,6 +1,8 @@
 // to_json: the visible state as JSON text (keys sorted by UTF-8 bytes).
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <type_traits>
 
 #include "peat/doc/document.hpp"
 
@@ -52,7 +54,11 @@ void put_double(std::string& out, double d) {
     out += "null";
     return;
   }
-  if (d == std::floor(d) && std::fabs(d) < 1e15) {
+  if (d == 0) {
+    out += '0';  // also -0, as JavaScript prints it
+    return;
+  }
+  if (d == std::floor(d) && std::fabs(d) < 1e21) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.0f", d);
     out += buf;

@@ -314,6 +314,32 @@ TEST(Api, ErrorsForBadTargets) {
   EXPECT_FALSE(d.object_type(missing));
 }
 
+TEST(Api, JsonRendersEveryValueType) {
+  Document d(actor("aaaa"));
+  ASSERT_TRUE(d.put(kRoot, "f", 1.5).ok());
+  ASSERT_TRUE(d.put(kRoot, "z", -0.0).ok());
+  ASSERT_TRUE(d.put(kRoot, "big", 1e20).ok());
+  ASSERT_TRUE(d.put(kRoot, "u", std::uint64_t{18446744073709551615u}).ok());
+  ASSERT_TRUE(d.put(kRoot, "s", std::string("q\"\\\n\x01\xC3\xA9")).ok());
+  ASSERT_TRUE(d.put(kRoot, "by", Bytes{1, 2, 3}).ok());
+  ASSERT_TRUE(d.put(kRoot, "ts", Timestamp{-5}).ok());
+  ASSERT_TRUE(d.put(kRoot, "n", Null{}).ok());
+  ASSERT_TRUE(d.put(kRoot, "x", UnknownValue{12, {9}}).ok());
+  EXPECT_FALSE(d.put(kRoot, "bad", UnknownValue{3, {}}).ok());
+  auto l = d.put_object(kRoot, "l", ObjType::kList);
+  ASSERT_TRUE(d.insert(*l, 0, true).ok());
+  auto t = d.insert_object(*l, 1, ObjType::kText);
+  ASSERT_TRUE(d.splice_text(*t, 0, 0, "hi").ok());
+  EXPECT_EQ(to_json(d),
+            "{\"big\":100000000000000000000,\"by\":\"AQID\",\"f\":1.5,\"l\":[true,\"hi\"],"
+            "\"n\":null,\"s\":\"q\\\"\\\\\\n\\u0001\xC3\xA9\",\"ts\":-5,"
+            "\"u\":18446744073709551615,\"x\":null,\"z\":0}");
+  // Unknown value types survive a save/load round trip.
+  auto loaded = Document::load(d.save(), actor("bbbb"));
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(std::get<ScalarValue>(*loaded->get(kRoot, "x")), ScalarValue(UnknownValue{12, {9}}));
+}
+
 TEST(Api, EmptyDocumentSavesToTheJsBytes) {
   Document d(actor("aaaa"));
   EXPECT_EQ(to_hex(d.save()), "856f4a83b81a9544000400000000");
