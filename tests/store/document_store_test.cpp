@@ -222,6 +222,10 @@ TEST_F(QueryTest, Operators) {
             (V{"c"}));
   EXPECT_EQ(ids(Query("units").filter_by_ids({"d", "a"})), (V{"a", "d"}));
   EXPECT_EQ(*store_->query_count(Query("units")), 4u);
+  EXPECT_EQ(store_->list("units")->size(), 4u);
+  EXPECT_EQ(store_->scan_prefix("units:")->size(), 4u);
+  EXPECT_EQ(*store_->count(), 5u);
+  EXPECT_EQ(*store_->list_collections(), (std::vector<std::string>{"other", "units"}));
 }
 
 TEST_F(QueryTest, EqualityIsStrictPerKindButOrderingIsNumeric) {
@@ -286,8 +290,7 @@ TEST_F(DocumentStoreTest, PutManyStoresInOneTransactionAndReportsTombstones) {
 
 TEST_F(DocumentStoreTest, SubscribersSeePutsWithKeys) {
   std::vector<std::string> keys;
-  auto sub =
-      store_->base().subscribe("beacons:", [&](const ChangeEvent& e) { keys.push_back(e.key); });
+  auto sub = store_->subscribe("beacons:", [&](const ChangeEvent& e) { keys.push_back(e.key); });
   ASSERT_TRUE(
       store_->put_json("beacons:b1", json{{"lat", 1.0}}, kT0, {"9q60y", std::nullopt}).ok());
   EXPECT_EQ(keys, std::vector<std::string>{"beacons:b1"});

@@ -64,6 +64,19 @@ class DocumentStore {
   Result<std::vector<std::pair<std::string, nlohmann::json>>> query_json(const Query& q) const;
   Result<std::size_t> query_count(const Query& q) const;
 
+  // Key listings and subscriptions (same as on base()).
+  Result<std::vector<std::string>> list(std::string_view collection) const {
+    return base_->list(collection);
+  }
+  Result<std::vector<std::string>> scan_prefix(std::string_view prefix) const {
+    return base_->scan_prefix(prefix);
+  }
+  Result<std::size_t> count() const { return base_->count(); }
+  Result<std::vector<std::string>> list_collections() const { return base_->list_collections(); }
+  Subscription subscribe(std::string prefix, std::function<void(const ChangeEvent&)> fn) {
+    return base_->subscribe(std::move(prefix), std::move(fn));
+  }
+
   // Bytes stored for the document (snapshot + tail).
   Result<std::uint64_t> stored_size(std::string_view key) const;
 
