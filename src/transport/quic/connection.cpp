@@ -497,14 +497,9 @@ struct Connection::Impl {
   static int stream_close_cb(ngtcp2_conn* c, std::uint32_t, std::int64_t stream_id, std::uint64_t,
                              void* user, void*) {
     auto* self = static_cast<Impl*>(user);
-    if (auto it = self->out.find(stream_id); it != self->out.end()) {
+    if (self->out.count(stream_id)) {
       self->packets_lost += ngtcp2_conn_get_stream_loss_count(c, stream_id);
-      self->release(it->second.total - it->second.acked);
-      std::erase(self->active, stream_id);
-      for (std::int64_t& cs : self->channel_stream) {
-        if (cs == stream_id) cs = -1;
-      }
-      self->out.erase(it);
+      self->drop_stream(stream_id);
     }
     self->in.erase(stream_id);
     if (!ngtcp2_conn_is_local_stream(c, stream_id)) ngtcp2_conn_extend_max_streams_bidi(c, 1);
@@ -677,6 +672,17 @@ struct Connection::Impl {
     if (std::find(active.begin(), active.end(), id) == active.end()) active.push_back(id);
   }
 
+  void drop_stream(std::int64_t id) {
+    auto it = out.find(id);
+    if (it == out.end()) return;
+    release(it->second.total - it->second.acked);
+    std::erase(active, id);
+    for (std::int64_t& cs : channel_stream) {
+      if (cs == id) cs = -1;  // the next ordered message opens a fresh stream
+    }
+    out.erase(it);
+  }
+
   // Opens streams for queued messages while the peer grants stream credit.
   void open_pending() {
     while (!pending_open.empty()) {
@@ -833,10 +839,12 @@ struct Connection::Impl {
         account(id, *s, consumed, (flags & NGTCP2_WRITE_STREAM_FLAG_FIN) != 0);
         continue;
       }
-      if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED || n == NGTCP2_ERR_STREAM_SHUT_WR ||
-          n == NGTCP2_ERR_STREAM_NOT_FOUND) {
-        if (s) s->blocked = true;
-        if (n != NGTCP2_ERR_STREAM_DATA_BLOCKED && s) std::erase(active, id);
+      if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED) {
+        s->blocked = true;  // flow control: try the other streams
+        continue;
+      }
+      if (n == NGTCP2_ERR_STREAM_SHUT_WR || n == NGTCP2_ERR_STREAM_NOT_FOUND) {
+        drop_stream(id);  // the peer stopped it: its queued data can never be sent
         continue;
       }
       if (n >= 0 && s && consumed >= 0) {
