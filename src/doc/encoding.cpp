@@ -40,12 +40,6 @@ std::size_t uleb_size(std::uint64_t v) {
   return n;
 }
 
-std::size_t sleb_size(std::int64_t v) {
-  Bytes tmp;
-  put_sleb(tmp, v);
-  return tmp.size();
-}
-
 Result<std::uint64_t> Reader::uleb() {
   std::uint64_t result = 0;
   for (int i = 0; i < 10; ++i) {

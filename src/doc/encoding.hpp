@@ -16,7 +16,6 @@ namespace peat::doc::enc {
 void put_uleb(Bytes& out, std::uint64_t v);
 void put_sleb(Bytes& out, std::int64_t v);
 std::size_t uleb_size(std::uint64_t v);
-std::size_t sleb_size(std::int64_t v);
 
 // Reads from a byte span; every read is bounds-checked and strict (minimal LEB128 forms).
 class Reader {

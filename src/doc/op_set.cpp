@@ -390,6 +390,7 @@ std::int64_t OpSet::seq_length(std::uint32_t obj, bool by_width) const {
 
 std::uint32_t OpSet::elem_winner(std::uint32_t elem) const {
   std::uint32_t winner = op_visible(elem) ? elem : kNone;
+  if (elem_updates_.empty()) return winner;
   auto it = elem_updates_.find(elem);
   if (it != elem_updates_.end()) {
     for (auto u : it->second) {

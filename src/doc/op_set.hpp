@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "doc/change.hpp"
-#include "doc/doc_chunk.hpp"
 #include "peat/common/result.hpp"
 #include "peat/doc/types.hpp"
 
@@ -102,7 +101,6 @@ class OpSet {
   std::optional<std::uint32_t> find_op(std::uint64_t ctr, std::uint32_t actor) const;
   const Object& object(std::uint32_t i) const { return objects_[i]; }
   const IOp& op(std::uint32_t i) const { return ops_[i]; }
-  const std::string& key_name(std::uint32_t k) const { return keys_[k]; }
   std::uint32_t intern_key(const std::string& s);
   bool lamport_less(std::uint32_t a, std::uint32_t b) const;
 
