@@ -286,6 +286,37 @@ TEST(SyncProtocol, ResetFlagIsSentAndHonoured) {
   EXPECT_EQ(*m2->trailer->flags, kFlagSupportsSyncReset);
 }
 
+TEST(SyncProtocol, BloomFalsePositivesAreRepairedThroughNeed) {
+  Document a(actor(1));
+  for (int i = 0; i < 3; ++i) edit(a, "k", i);
+  Document b = a.fork(actor(2));
+  State sa, sb;
+  ASSERT_TRUE(sync_pair(a, sa, b, sb).converged);
+  for (int i = 0; i < 4; ++i) edit(a, "late" + std::to_string(i), i);
+
+  // b's filters claim everything (every bit set): a believes b has its 4 new changes.
+  auto everything = BloomFilter::decode(hex("0a0a07" + std::string(26, 'f')));
+  ASSERT_TRUE(everything.ok());
+  int messages = 0;
+  for (int round = 0; round < 20; ++round) {
+    auto m1 = generate_message(a, sa);
+    if (m1) {
+      ++messages;
+      ASSERT_TRUE(receive_message(b, sb, *m1).ok());
+    }
+    auto m2 = generate_message(b, sb);
+    if (m2) {
+      ++messages;
+      for (auto& h : m2->have) h.bloom = *everything;
+      ASSERT_TRUE(receive_message(a, sa, *m2).ok());
+    }
+    if (!m1 && !m2) break;
+  }
+  EXPECT_EQ(b.get_heads(), a.get_heads());
+  EXPECT_EQ(b.changes_info().size(), 7u);
+  EXPECT_LE(messages, 20);
+}
+
 TEST(SyncProtocol, GenerateTwiceSaysNothingTheSecondTime) {
   Document a(actor(1));
   edit(a, "k", 1);
