@@ -357,13 +357,13 @@ TEST_F(QuicTransportTest, IdleTimeoutDisconnects) {
 
 TEST_F(QuicTransportTest, KeepAliveHoldsAnIdleConnection) {
   auto keep = [](QuicTransportConfig& c) {
-    c.settings.idle_timeout = 400ms;
+    c.settings.idle_timeout = 800ms;
     c.settings.keep_alive = 100ms;
   };
   Node a(loop, 1, keep);
   Node b(loop, 2, keep);
   ASSERT_TRUE(connect(a, b));
-  loop.run_for(1200ms);
+  loop.run_for(1600ms);  // twice the idle timeout with no traffic but keep-alive PINGs
   EXPECT_TRUE(a.disconnected.empty());
   EXPECT_TRUE(a.transport->is_connected(b.id()));
 }
