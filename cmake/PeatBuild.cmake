@@ -63,6 +63,7 @@ function(peat_fuzzer name)
   target_link_options(${name} PRIVATE -fsanitize=fuzzer)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(${name} PRIVATE ${F_DEPS})
+  set_property(GLOBAL APPEND PROPERTY PEAT_FUZZERS ${name})
 endfunction()
 
 # Adds every immediate sub-folder of the current folder that has a CMakeLists.txt.
