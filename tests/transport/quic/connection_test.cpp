@@ -36,10 +36,13 @@ struct Pipe {
   std::vector<ConnectionEvent> client_events;
   std::vector<ConnectionEvent> server_events;
 
+  std::size_t drop_every = 0;  // 0: lossless; n: every n-th datagram is lost
+  std::size_t sent = 0;
+
   // Moves datagrams both ways until neither side has anything to send (bounded).
-  void pump(Connection& client, Connection& server) {
+  void pump(Connection& client, Connection& server, int rounds = 200) {
     std::vector<std::uint8_t> buf(64 * 1500);
-    for (int round = 0; round < 200; ++round) {
+    for (int round = 0; round < rounds; ++round) {
       bool moved = false;
       for (int dir = 0; dir < 2; ++dir) {
         Connection& from = dir == 0 ? client : server;
@@ -47,21 +50,26 @@ struct Pipe {
         std::size_t seg = 0;
         const std::size_t n = from.write_datagrams(buf, seg, 64, now);
         for (std::size_t off = 0; off < n; off += seg) {
-          to.receive(ByteView(buf.data() + off, std::min(seg, n - off)), now);
           moved = true;
+          if (drop_every != 0 && ++sent % drop_every == 0) continue;
+          to.receive(ByteView(buf.data() + off, std::min(seg, n - off)), now);
         }
       }
       while (auto e = client.poll_event()) client_events.push_back(std::move(*e));
       while (auto e = server.poll_event()) server_events.push_back(std::move(*e));
       now += std::chrono::microseconds(100);
       if (!moved) {
-        // Let delayed ACKs and pacing timers fire.
+        // Quiet: jump the clock to the next timer (delayed ACK, loss detection, pacing). Stop
+        // when only far timers (keep-alive, idle) remain.
+        std::optional<Instant> next;
         for (Connection* c : {&client, &server}) {
-          if (auto t = c->expiry(); t && *t <= now + std::chrono::milliseconds(30)) {
-            c->handle_timeout(std::max(now, *t));
-          }
+          if (auto t = c->expiry(); t && (!next || *t < *next)) next = t;
         }
-        now += std::chrono::milliseconds(30);
+        if (!next || *next > now + std::chrono::seconds(2)) break;
+        now = std::max(now, *next);
+        for (Connection* c : {&client, &server}) {
+          if (auto t = c->expiry(); t && *t <= now) c->handle_timeout(now);
+        }
       }
     }
   }
@@ -125,6 +133,38 @@ TEST(QuicConnection, HandshakeAndMessagesWithoutSockets) {
   EXPECT_EQ(closed.type, ConnectionEventType::kClosed);
   EXPECT_EQ(closed.reason, DisconnectReason::kApplicationError);
   EXPECT_NE(closed.detail.find("bye"), std::string::npos);
+}
+
+TEST(QuicConnection, RecoversFromPacketLoss) {
+  SeededRng client_rng(6);
+  SeededRng server_rng(7);
+  Pipe pipe;
+  auto client = Connection::connect(options(1, "peat/sync/1"), endpoint(1000), endpoint(2000),
+                                    client_rng, pipe.now);
+  ASSERT_TRUE(client.ok());
+  std::vector<std::uint8_t> buf(64 * 1500);
+  std::size_t seg = 0;
+  const std::size_t n = (*client)->write_datagrams(buf, seg, 64, pipe.now);
+  ASSERT_GT(n, 0u);
+  auto server = Connection::accept(options(2, "peat/sync/1"), endpoint(2000), endpoint(1000),
+                                   ByteView(buf.data(), seg), server_rng, pipe.now);
+  ASSERT_TRUE(server.ok());
+  pipe.pump(**client, **server);
+  ASSERT_TRUE((*client)->is_established());
+  pipe.drop_every = 5;  // 20% loss both ways from here on
+  Bytes big(400'000);
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::uint8_t>(i * 7);
+  ASSERT_TRUE((*client)->send(Channel::kBlobs, big, true).ok());
+  ASSERT_TRUE((*client)->send(Channel::kBlobs, to_bytes("after"), true).ok());
+  pipe.pump(**client, **server, 3000);
+  std::vector<Bytes> got;
+  for (const auto& e : pipe.server_events) {
+    if (e.type == ConnectionEventType::kMessage) got.push_back(e.data);
+  }
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_TRUE(got[0] == big);
+  EXPECT_EQ(as_chars(got[1]), "after");
+  EXPECT_GT((*client)->stats().packets_lost, 0u);
 }
 
 TEST(QuicConnection, AcceptRejectsNonInitialBytes) {
