@@ -2,7 +2,8 @@
 // Durable by default (every commit is fsync'ed). A write that hits MDB_MAP_FULL is aborted, the
 // map is doubled (up to max_map_size) and the whole write function runs again, so write functions
 // must only touch the database (or be safe to repeat). Opened with MDB_NOTLS: read transactions
-// may move between threads. Thread-safe; one writer at a time.
+// may move between threads. Thread-safe; one writer at a time. LMDB allows one open Env per
+// directory per process; do not nest read()/write() calls on the same thread.
 #pragma once
 
 #include <cstddef>
