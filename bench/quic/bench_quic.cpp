@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sodium.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -28,6 +29,21 @@ using namespace peat::transport;
 using namespace peat::transport::quic;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
+
+// CPU time of the calling thread (user + system), in seconds.
+double thread_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_THREAD, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// A bulk result: wall-clock throughput, and the throughput the busier side's CPU time allows
+// (what the run would reach with a core per side to itself; this machine is shared).
+struct Bulk {
+  double wall_mbps = -1;
+  double cpu_mbps = -1;
+};
 
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -113,7 +129,15 @@ double quic_handshake_ms(int iterations) {
 // the clock starts (the send queue is sized for it), so the figure is the transport's alone.
 // One stream: `message_size` messages on the ordered Blobs channel. 16 streams: 16 messages of
 // total/16 bytes, each on its own stream via send_unordered(), all in flight at once.
-double quic_bulk(std::size_t total, std::size_t message_size, bool sixteen_streams) {
+// CPU seconds used so far by the thread running `loop` (asked through the loop itself).
+double loop_cpu_seconds(runtime::IoLoop& loop) {
+  std::atomic<double> out{-1};
+  loop.post([&out] { out = thread_cpu_seconds(); });
+  while (out.load() < 0) std::this_thread::yield();
+  return out.load();
+}
+
+Bulk quic_bulk(std::size_t total, std::size_t message_size, bool sixteen_streams) {
   Node server(2);
   Node client(1, total + (1 << 20));
   std::atomic<std::uint64_t> received{0};
@@ -127,7 +151,7 @@ double quic_bulk(std::size_t total, std::size_t message_size, bool sixteen_strea
   ce.on_connected = [&](const PeerId&) { connected = true; };
   client.transport->set_events(ce);
   client.transport->connect(peer, server.address());
-  if (!client.loop.run_until([&] { return connected; }, 5s)) return -1;
+  if (!client.loop.run_until([&] { return connected; }, 5s)) return {};
   const std::size_t size = sixteen_streams ? total / 16 : message_size;
   const Bytes chunk(size, 0x5a);
   std::size_t queued = 0;
@@ -135,14 +159,20 @@ double quic_bulk(std::size_t total, std::size_t message_size, bool sixteen_strea
     const Status s = sixteen_streams
                          ? client.transport->send_unordered(peer, Channel::kBlobs, chunk)
                          : client.transport->send(peer, Channel::kBlobs, chunk);
-    if (!s.ok()) return -1;
+    if (!s.ok()) return {};
     queued += size;
   }
+  const double server_cpu0 = loop_cpu_seconds(server.loop);
+  const double client_cpu0 = thread_cpu_seconds();
   const auto t0 = Clock::now();
   client.loop.run_until([&] { return received.load() >= queued; }, 60s);
   const auto t1 = Clock::now();
-  if (received.load() < queued) return -1;
-  return static_cast<double>(queued) / 1e6 / std::chrono::duration<double>(t1 - t0).count();
+  const double client_cpu = thread_cpu_seconds() - client_cpu0;
+  const double server_cpu = loop_cpu_seconds(server.loop) - server_cpu0;
+  if (received.load() < queued) return {};
+  const double mb = static_cast<double>(queued) / 1e6;
+  return {mb / std::chrono::duration<double>(t1 - t0).count(),
+          mb / std::max(client_cpu, server_cpu)};
 }
 
 // Median round trip (µs) of a 64-byte message (or datagram) echoed by the server.
@@ -200,7 +230,7 @@ int udp_socket(sockaddr_in& addr) {
 
 // UDP GSO blast (44 × 1452-byte segments per sendmsg) into a GRO receiver on another thread;
 // MB/s actually received.
-double raw_udp_blast(std::size_t total) {
+Bulk raw_udp_blast(std::size_t total) {
   sockaddr_in raddr{};
   sockaddr_in saddr{};
   const int rfd = udp_socket(raddr);
@@ -212,7 +242,9 @@ double raw_udp_blast(std::size_t total) {
   std::atomic<bool> sender_done{false};
   std::uint64_t received = 0;
   Clock::time_point last{};
+  double receiver_cpu = 0;
   std::thread receiver([&] {
+    const double cpu0 = thread_cpu_seconds();
     std::vector<std::uint8_t> buf(65536);
     for (;;) {
       const ssize_t n = recv(rfd, buf.data(), buf.size(), 0);
@@ -224,10 +256,12 @@ double raw_udp_blast(std::size_t total) {
         break;  // timed out after the sender finished: the rest was dropped
       }
     }
+    receiver_cpu = thread_cpu_seconds() - cpu0;
   });
   constexpr std::size_t kSeg = 1452;
   constexpr std::size_t kSegs = 44;  // a GSO send is one UDP datagram: at most 65507 bytes
   std::vector<std::uint8_t> data(kSeg * kSegs, 0x5a);
+  const double sender_cpu0 = thread_cpu_seconds();
   const auto t0 = Clock::now();
   std::size_t sent = 0;
   while (sent < total) {
@@ -248,12 +282,15 @@ double raw_udp_blast(std::size_t total) {
     std::memcpy(CMSG_DATA(c), &seg, sizeof(seg));
     if (sendmsg(sfd, &msg, 0) > 0) sent += data.size();
   }
+  const double sender_cpu = thread_cpu_seconds() - sender_cpu0;
   sender_done = true;
   receiver.join();
   close(rfd);
   close(sfd);
-  if (received == 0) return -1;
-  return static_cast<double>(received) / 1e6 / std::chrono::duration<double>(last - t0).count();
+  if (received == 0) return {};
+  const double mb = static_cast<double>(received) / 1e6;
+  return {mb / std::chrono::duration<double>(last - t0).count(),
+          mb / std::max(sender_cpu, receiver_cpu)};
 }
 
 // Median round trip (µs) of a 64-byte datagram echoed by a thread with a blocking socket.
@@ -304,18 +341,28 @@ int main(int argc, char** argv) {
   if (sodium_init() < 0) return 1;
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
 
-  std::vector<double> raw, one, sixteen;
+  std::vector<double> raw, one, sixteen, raw_cpu, one_cpu, sixteen_cpu;
   for (int r = 0; r < runs; ++r) {
-    raw.push_back(raw_udp_blast(total));
-    one.push_back(quic_bulk(total, message_size, false));
-    sixteen.push_back(quic_bulk(total, message_size, true));
+    const Bulk b0 = raw_udp_blast(total);
+    const Bulk b1 = quic_bulk(total, message_size, false);
+    const Bulk b16 = quic_bulk(total, message_size, true);
+    raw.push_back(b0.wall_mbps);
+    one.push_back(b1.wall_mbps);
+    sixteen.push_back(b16.wall_mbps);
+    raw_cpu.push_back(b0.cpu_mbps);
+    one_cpu.push_back(b1.cpu_mbps);
+    sixteen_cpu.push_back(b16.cpu_mbps);
     std::printf(
-        "run %d: raw UDP GSO/GRO %.0f MB/s, QUIC 1 stream %.0f MB/s, QUIC 16 streams %.0f MB/s\n",
-        r + 1, raw.back(), one.back(), sixteen.back());
+        "run %d (wall / CPU-limited MB/s): raw UDP %.0f / %.0f, QUIC 1 stream %.0f / %.0f, "
+        "QUIC 16 streams %.0f / %.0f\n",
+        r + 1, b0.wall_mbps, b0.cpu_mbps, b1.wall_mbps, b1.cpu_mbps, b16.wall_mbps, b16.cpu_mbps);
   }
   const double raw_m = median(raw);
   const double one_m = median(one);
   const double sixteen_m = median(sixteen);
+  const double raw_c = median(raw_cpu);
+  const double one_c = median(one_cpu);
+  const double sixteen_c = median(sixteen_cpu);
   const double hs = quic_handshake_ms(50);
   const double quic_msg = quic_round_trip_us(2000, false);
   const double quic_dgram = quic_round_trip_us(2000, true);
@@ -323,10 +370,15 @@ int main(int argc, char** argv) {
 
   std::printf("\nloopback, %zu MiB per bulk run in %zu KiB messages, median of %d runs\n", mb,
               message_size / 1024, runs);
-  std::printf("%-40s %10s %10s\n", "measurement", "value", "vs raw UDP");
-  std::printf("%-40s %7.0f MB/s %9s\n", "raw UDP blast (GSO 44x1452, GRO)", raw_m, "1.00");
-  std::printf("%-40s %7.0f MB/s %9.2f\n", "QUIC bulk, 1 stream", one_m, one_m / raw_m);
-  std::printf("%-40s %7.0f MB/s %9.2f\n", "QUIC bulk, 16 streams", sixteen_m, sixteen_m / raw_m);
+  // CPU-limited: bytes / CPU seconds of the busier side, i.e. the rate with a core per side.
+  std::printf("%-36s %12s %8s %15s %8s\n", "measurement", "wall", "vs raw", "CPU-limited",
+              "vs raw");
+  std::printf("%-36s %7.0f MB/s %8s %10.0f MB/s %8s\n", "raw UDP blast (GSO 44x1452, GRO)", raw_m,
+              "1.00", raw_c, "1.00");
+  std::printf("%-36s %7.0f MB/s %8.2f %10.0f MB/s %8.2f\n", "QUIC bulk, 1 stream", one_m,
+              one_m / raw_m, one_c, one_c / raw_c);
+  std::printf("%-36s %7.0f MB/s %8.2f %10.0f MB/s %8.2f\n", "QUIC bulk, 16 streams", sixteen_m,
+              sixteen_m / raw_m, sixteen_c, sixteen_c / raw_c);
   std::printf("%-40s %8.2f ms\n", "QUIC handshake (median of 50)", hs);
   std::printf("%-40s %8.1f us %9s\n", "raw UDP ping-pong 64 B (median)", raw_rtt, "1.00");
   std::printf("%-40s %8.1f us %9.2f\n", "QUIC message round trip 64 B", quic_msg,
