@@ -445,19 +445,22 @@ Result<Change> decode_change_body(ByteView body) {
   auto rest = r.rest();
   c.extra.assign(rest.begin(), rest.end());
 
-  auto obj_actor = enc::decode_uleb_rle(cols->get(kObjActor));
-  auto obj_ctr = enc::decode_uleb_rle(cols->get(kObjCtr));
-  auto key_actor = enc::decode_uleb_rle(cols->get(kKeyActor));
-  auto key_ctr = enc::decode_delta(cols->get(kKeyCtr));
-  auto key_str = enc::decode_string_rle(cols->get(kKeyStr));
-  auto insert = enc::decode_bool(cols->get(kInsert));
-  auto action = enc::decode_uleb_rle(cols->get(kAction));
-  auto vmeta = enc::decode_uleb_rle(cols->get(kValMeta));
-  auto pgroup = enc::decode_uleb_rle(cols->get(kPredGroup));
-  auto pactor = enc::decode_uleb_rle(cols->get(kPredActor));
-  auto pctr = enc::decode_delta(cols->get(kPredCtr));
-  auto expand = enc::decode_bool(cols->get(kExpand));
-  auto mname = enc::decode_string_rle(cols->get(kMarkName));
+  // At most kMaxChangeOps ops per change (a few bytes of runs could otherwise describe
+  // billions), and twice that many preds.
+  constexpr std::size_t R = kMaxChangeOps, P = 2 * kMaxChangeOps;
+  auto obj_actor = enc::decode_uleb_rle(cols->get(kObjActor), R);
+  auto obj_ctr = enc::decode_uleb_rle(cols->get(kObjCtr), R);
+  auto key_actor = enc::decode_uleb_rle(cols->get(kKeyActor), R);
+  auto key_ctr = enc::decode_delta(cols->get(kKeyCtr), R);
+  auto key_str = enc::decode_string_rle(cols->get(kKeyStr), R);
+  auto insert = enc::decode_bool(cols->get(kInsert), R);
+  auto action = enc::decode_uleb_rle(cols->get(kAction), R);
+  auto vmeta = enc::decode_uleb_rle(cols->get(kValMeta), R);
+  auto pgroup = enc::decode_uleb_rle(cols->get(kPredGroup), R);
+  auto pactor = enc::decode_uleb_rle(cols->get(kPredActor), P);
+  auto pctr = enc::decode_delta(cols->get(kPredCtr), P);
+  auto expand = enc::decode_bool(cols->get(kExpand), R);
+  auto mname = enc::decode_string_rle(cols->get(kMarkName), R);
   for (const Error* e :
        {obj_actor ? nullptr : &obj_actor.error(), obj_ctr ? nullptr : &obj_ctr.error(),
         key_actor ? nullptr : &key_actor.error(), key_ctr ? nullptr : &key_ctr.error(),

@@ -86,6 +86,9 @@ using OpSource = std::function<void(std::size_t i, OpView& view, std::vector<OpR
 // produced by `source`, whose actor fields index `table`.
 Bytes encode_change_body(const Change& change, std::size_t n, const OpSource& source,
                          const std::vector<ActorId>& table, std::uint32_t author);
+// Largest op count accepted in one change chunk ("TOO_LARGE" above).
+inline constexpr std::size_t kMaxChangeOps = std::size_t{1} << 21;
+
 // Canonical change body. `table` names the actors that the ops' indexes refer to and `author`
 // is the author's index in it; the encoder derives the sorted "other actors" list itself.
 Bytes encode_change_body(const Change& change, const std::vector<ActorId>& table,

@@ -176,7 +176,7 @@ Result<DocChunk> decode_document_body(ByteView body) {
   PEAT_DOC_TRY_ASSIGN(c_time, enc::decode_delta(chc.get(kChTime)));
   PEAT_DOC_TRY_ASSIGN(c_msg, enc::decode_string_rle(chc.get(kChMessage)));
   PEAT_DOC_TRY_ASSIGN(c_dgroup, enc::decode_uleb_rle(chc.get(kChDepsGroup)));
-  PEAT_DOC_TRY_ASSIGN(c_didx, enc::decode_delta(chc.get(kChDepsIdx)));
+  PEAT_DOC_TRY_ASSIGN(c_didx, enc::decode_delta(chc.get(kChDepsIdx), 2 * enc::kMaxColumnRows));
   PEAT_DOC_TRY_ASSIGN(c_emeta, enc::decode_uleb_rle(chc.get(kChExtraMeta)));
   std::size_t nc = std::max({c_actor.size(), c_seq.size(), c_max.size(), c_time.size(),
                              c_msg.size(), c_dgroup.size(), c_emeta.size()});
@@ -235,8 +235,8 @@ Result<DocChunk> decode_document_body(ByteView body) {
   PEAT_DOC_TRY_ASSIGN(action, enc::decode_uleb_rle(opc.get(kAction)));
   PEAT_DOC_TRY_ASSIGN(vmeta, enc::decode_uleb_rle(opc.get(kValMeta)));
   PEAT_DOC_TRY_ASSIGN(sgroup, enc::decode_uleb_rle(opc.get(kSuccGroup)));
-  PEAT_DOC_TRY_ASSIGN(sactor, enc::decode_uleb_rle(opc.get(kSuccActor)));
-  PEAT_DOC_TRY_ASSIGN(sctr, enc::decode_delta(opc.get(kSuccCtr)));
+  PEAT_DOC_TRY_ASSIGN(sactor, enc::decode_uleb_rle(opc.get(kSuccActor), 2 * enc::kMaxColumnRows));
+  PEAT_DOC_TRY_ASSIGN(sctr, enc::decode_delta(opc.get(kSuccCtr), 2 * enc::kMaxColumnRows));
   PEAT_DOC_TRY_ASSIGN(expand, enc::decode_bool(opc.get(kExpand)));
   PEAT_DOC_TRY_ASSIGN(mname, enc::decode_string_rle(opc.get(kMarkName)));
   std::size_t n =

@@ -2,14 +2,15 @@
 
 namespace peat::doc::enc {
 
-namespace {
-// Upper bound on the rows one column may expand to (guards against run-length bombs).
-constexpr std::uint64_t kMaxRows = std::uint64_t{1} << 24;
-}  // namespace
-
 Error malformed(std::string message) {
   return make_error("MALFORMED", std::move(message));
 }
+
+namespace {
+Error too_long() {
+  return make_error("TOO_LARGE", "column has more rows than allowed");
+}
+}  // namespace
 
 void put_uleb(Bytes& out, std::uint64_t v) {
   do {
@@ -291,7 +292,7 @@ Result<std::string> read_one(Reader& r, std::string*) {
 }
 
 template <typename T>
-Result<std::vector<std::optional<T>>> decode_rle(ByteView data) {
+Result<std::vector<std::optional<T>>> decode_rle(ByteView data, std::uint64_t max_rows) {
   std::vector<std::optional<T>> out;
   Reader r(data);
   while (!r.done()) {
@@ -300,13 +301,11 @@ Result<std::vector<std::optional<T>>> decode_rle(ByteView data) {
     if (*n > 0) {
       auto v = read_one(r, static_cast<T*>(nullptr));
       if (!v) return v.error();
-      if (out.size() + static_cast<std::uint64_t>(*n) > kMaxRows) {
-        return malformed("column too long");
-      }
+      if (out.size() + static_cast<std::uint64_t>(*n) > max_rows) return too_long();
       out.insert(out.end(), static_cast<std::size_t>(*n), std::optional<T>(*v));
     } else if (*n < 0) {
       std::uint64_t count = static_cast<std::uint64_t>(-(*n + 1)) + 1;
-      if (out.size() + count > kMaxRows) return malformed("column too long");
+      if (out.size() + count > max_rows) return too_long();
       for (std::uint64_t i = 0; i < count; ++i) {
         auto v = read_one(r, static_cast<T*>(nullptr));
         if (!v) return v.error();
@@ -316,7 +315,7 @@ Result<std::vector<std::optional<T>>> decode_rle(ByteView data) {
       auto count = r.uleb();
       if (!count) return count.error();
       if (*count == 0) return malformed("empty null run");
-      if (out.size() + *count > kMaxRows) return malformed("column too long");
+      if (out.size() + *count > max_rows) return too_long();
       out.insert(out.end(), static_cast<std::size_t>(*count), std::nullopt);
     }
   }
@@ -324,18 +323,21 @@ Result<std::vector<std::optional<T>>> decode_rle(ByteView data) {
 }
 }  // namespace
 
-Result<std::vector<std::optional<std::uint64_t>>> decode_uleb_rle(ByteView data) {
-  return decode_rle<std::uint64_t>(data);
+Result<std::vector<std::optional<std::uint64_t>>> decode_uleb_rle(ByteView data,
+                                                                  std::size_t max_rows) {
+  return decode_rle<std::uint64_t>(data, max_rows);
 }
-Result<std::vector<std::optional<std::int64_t>>> decode_sleb_rle(ByteView data) {
-  return decode_rle<std::int64_t>(data);
+Result<std::vector<std::optional<std::int64_t>>> decode_sleb_rle(ByteView data,
+                                                                 std::size_t max_rows) {
+  return decode_rle<std::int64_t>(data, max_rows);
 }
-Result<std::vector<std::optional<std::string>>> decode_string_rle(ByteView data) {
-  return decode_rle<std::string>(data);
+Result<std::vector<std::optional<std::string>>> decode_string_rle(ByteView data,
+                                                                  std::size_t max_rows) {
+  return decode_rle<std::string>(data, max_rows);
 }
 
-Result<std::vector<std::optional<std::int64_t>>> decode_delta(ByteView data) {
-  auto raw = decode_sleb_rle(data);
+Result<std::vector<std::optional<std::int64_t>>> decode_delta(ByteView data, std::size_t max_rows) {
+  auto raw = decode_sleb_rle(data, max_rows);
   if (!raw) return raw.error();
   std::int64_t acc = 0;
   for (auto& v : *raw) {
@@ -369,14 +371,14 @@ Bytes BoolEncoder::finish() {
   return out;
 }
 
-Result<std::vector<bool>> decode_bool(ByteView data) {
+Result<std::vector<bool>> decode_bool(ByteView data, std::size_t max_rows) {
   std::vector<bool> out;
   Reader r(data);
   bool v = false;
   while (!r.done()) {
     auto n = r.uleb();
     if (!n) return n.error();
-    if (out.size() + *n > kMaxRows) return malformed("column too long");
+    if (out.size() + *n > max_rows) return too_long();
     out.insert(out.end(), static_cast<std::size_t>(*n), v);
     v = !v;
   }

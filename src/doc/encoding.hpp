@@ -63,10 +63,17 @@ class RleEncoder {
   Bytes out_;
 };
 
+// Default bound on the rows one column may expand to (runs cost no bytes, so a tiny input
+// could otherwise ask for any amount of memory). Decoders return "TOO_LARGE" above it.
+inline constexpr std::size_t kMaxColumnRows = std::size_t{1} << 23;
+
 // Decodes a whole RLE column. Tolerates non-canonical runs; rejects malformed ones.
-Result<std::vector<std::optional<std::uint64_t>>> decode_uleb_rle(ByteView data);
-Result<std::vector<std::optional<std::int64_t>>> decode_sleb_rle(ByteView data);
-Result<std::vector<std::optional<std::string>>> decode_string_rle(ByteView data);
+Result<std::vector<std::optional<std::uint64_t>>> decode_uleb_rle(
+    ByteView data, std::size_t max_rows = kMaxColumnRows);
+Result<std::vector<std::optional<std::int64_t>>> decode_sleb_rle(
+    ByteView data, std::size_t max_rows = kMaxColumnRows);
+Result<std::vector<std::optional<std::string>>> decode_string_rle(
+    ByteView data, std::size_t max_rows = kMaxColumnRows);
 
 // Delta column: RLE of sLEB differences between successive non-null values.
 class DeltaEncoder {
@@ -82,7 +89,8 @@ class DeltaEncoder {
   RleEncoder<std::int64_t> rle_;
   std::int64_t last_ = 0;
 };
-Result<std::vector<std::optional<std::int64_t>>> decode_delta(ByteView data);
+Result<std::vector<std::optional<std::int64_t>>> decode_delta(
+    ByteView data, std::size_t max_rows = kMaxColumnRows);
 
 // Boolean column: alternating run lengths starting with false.
 class BoolEncoder {
@@ -95,6 +103,6 @@ class BoolEncoder {
   std::uint64_t count_ = 0;
   Bytes out_;
 };
-Result<std::vector<bool>> decode_bool(ByteView data);
+Result<std::vector<bool>> decode_bool(ByteView data, std::size_t max_rows = kMaxColumnRows);
 
 }  // namespace peat::doc::enc

@@ -125,6 +125,24 @@ TEST(ChangeChunk, RejectsMalformedBodies) {
   EXPECT_FALSE(load_body(zero_start).ok());
 }
 
+TEST(ChangeChunk, RunLengthBombIsRefused) {
+  // Eleven bytes of columns describing three million ops.
+  Bytes key, action;
+  enc::put_sleb(key, 3'000'000);
+  key.insert(key.end(), {0x01, 'x'});
+  enc::put_sleb(action, 3'000'000);
+  action.push_back(0x01);
+  Bytes body = {0x00, 0x01, 0xaa, 0x01, 0x01, 0x00, 0x00, 0x00, 0x02, 0x15};
+  body.push_back(static_cast<std::uint8_t>(key.size()));
+  body.push_back(0x42);
+  body.push_back(static_cast<std::uint8_t>(action.size()));
+  body.insert(body.end(), key.begin(), key.end());
+  body.insert(body.end(), action.begin(), action.end());
+  auto c = decode_change_body(body);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, "TOO_LARGE");
+}
+
 TEST(DocumentChunk, RejectsForwardDepsAndMismatchingHeads) {
   Document d(from_hex("aaaa").value());
   ASSERT_TRUE(d.put(kRoot, "x", std::int64_t{1}).ok());
