@@ -486,7 +486,16 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
       });
     };
     if (!socket) return fail(DisconnectReason::kNetworkError, "transport not started");
-    if (by_peer.count(peer) || connecting.count(peer)) return;  // already there or on the way
+    if (connecting.count(peer)) return;  // the outcome of the dial under way will be reported
+    if (by_peer.count(peer)) {           // already connected: that is the outcome
+      loop.post([weak = weak_from_this(), peer] {
+        auto self = weak.lock();
+        if (self && self->by_peer.count(peer) && self->events.on_connected) {
+          self->events.on_connected(peer);
+        }
+      });
+      return;
+    }
     std::optional<udp::endpoint> target;
     for (const PeerAddress& a : addresses) {
       boost::system::error_code ec;

@@ -135,6 +135,11 @@ TEST_F(QuicTransportTest, ConnectsAndExchangesMessagesOnSeveralChannels) {
   ASSERT_FALSE(nobody.ok());
   EXPECT_EQ(nobody.error().code, "NOT_CONNECTED");
 
+  // Dialling a connected peer reports the existing connection instead of opening another.
+  a.transport->connect(b.id(), b.address());
+  ASSERT_TRUE(loop.run_until([&] { return a.connected.size() == 2; }, kLimit));
+  EXPECT_EQ(b.connected.size(), 1u);
+
   const auto health = a.transport->health(b.id());
   ASSERT_TRUE(health.has_value());
   EXPECT_EQ(health->state, ConnectionState::kHealthy);
