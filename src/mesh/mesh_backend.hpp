@@ -1,0 +1,33 @@
+// MeshBackend: the BrokerBackend of a PeatMesh (peers, topology, documents, metrics). Its
+// methods run on the mesh's network thread (the broker lives on the same IoLoop).
+#pragma once
+
+#include "peat/broker/backend.hpp"
+#include "peat/mesh/peat_mesh.hpp"
+
+namespace peat::mesh {
+
+class MeshBackend final : public broker::BrokerBackend {
+ public:
+  explicit MeshBackend(PeatMesh::Impl& mesh) : mesh_(mesh) {}
+
+  broker::NodeInfo node_info() override;
+  broker::Readiness readiness() override;
+  std::vector<broker::PeerSummary> peers() override;
+  std::optional<broker::PeerSummary> peer(const std::string& id) override;
+  broker::TopologySummary topology() override;
+  std::optional<std::vector<std::string>> list_documents(const std::string& collection) override;
+  std::optional<std::string> get_document(const std::string& collection,
+                                          const std::string& id) override;
+  Status put_document(const std::string& collection, const std::string& id,
+                      const std::string& json) override;
+  Result<bool> delete_document(const std::string& collection, const std::string& id) override;
+  Result<std::vector<std::string>> query_documents(const std::string& collection,
+                                                   const std::string& query_json) override;
+  std::vector<broker::MetricSample> metrics() override;
+
+ private:
+  PeatMesh::Impl& mesh_;
+};
+
+}  // namespace peat::mesh

@@ -1,0 +1,938 @@
+#include "peat/mesh/peat_mesh.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "mesh_backend.hpp"
+#include "peat/broker/server.hpp"
+#include "peat/discovery/mdns_discovery.hpp"
+#include "peat/discovery/static_discovery.hpp"
+#ifdef PEAT_MESH_KUBERNETES
+#include "peat/discovery/kubernetes_discovery.hpp"
+#endif
+#include "peat/runtime/io_loop.hpp"
+#include "peat/security/keypair.hpp"
+#include "peat/security/node_identity.hpp"
+#include "peat/security/os_rng.hpp"
+#include "peat/store/document_store.hpp"
+#include "peat/transport/quic/quic_transport.hpp"
+
+namespace peat::mesh {
+
+using nlohmann::json;
+
+Error not_running_error() {
+  return make_error("NOT_RUNNING", "mesh is not running");
+}
+Error already_running_error() {
+  return make_error("ALREADY_RUNNING", "mesh is already running");
+}
+Error invalid_config_error(const std::string& message) {
+  return make_error("INVALID_CONFIG", "invalid configuration: " + message);
+}
+
+namespace {
+
+std::string uuid_v4(Rng& rng) {
+  std::array<std::uint8_t, 16> b{};
+  rng.fill(b);
+  b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);
+  std::string hex = to_hex(ByteView(b.data(), b.size()));
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20);
+}
+
+const char* health_text(transport::ConnectionState s) {
+  switch (s) {
+    case transport::ConnectionState::kHealthy:
+      return "healthy";
+    case transport::ConnectionState::kDegraded:
+      return "degraded";
+    case transport::ConnectionState::kSuspect:
+      return "suspect";
+    case transport::ConnectionState::kDead:
+      return "dead";
+  }
+  return "unknown";
+}
+
+Result<store::QueryValue> query_value(const json& v) {
+  if (v.is_null()) return store::QueryValue(doc::Null{});
+  if (v.is_boolean()) return store::QueryValue(v.get<bool>());
+  if (v.is_number_unsigned()) {
+    auto u = v.get<std::uint64_t>();
+    if (u <= static_cast<std::uint64_t>(INT64_MAX))
+      return store::QueryValue(static_cast<std::int64_t>(u));
+    return store::QueryValue(u);
+  }
+  if (v.is_number_integer()) return store::QueryValue(v.get<std::int64_t>());
+  if (v.is_number_float()) return store::QueryValue(v.get<double>());
+  if (v.is_string()) return store::QueryValue(v.get<std::string>());
+  return make_error("BAD_REQUEST", "query values must be null, bool, number or string");
+}
+
+Result<store::Query> parse_query(const std::string& collection, std::string_view text) {
+  auto q = json::parse(text, nullptr, false);
+  if (q.is_discarded() || !q.is_object())
+    return make_error("BAD_REQUEST", "query must be a JSON object");
+  store::Query query(collection);
+  if (q.contains("where")) {
+    if (!q["where"].is_array()) return make_error("BAD_REQUEST", "'where' must be an array");
+    for (const auto& w : q["where"]) {
+      if (!w.is_object() || !w.contains("field") || !w["field"].is_string() || !w.contains("op") ||
+          !w["op"].is_string() || !w.contains("value")) {
+        return make_error("BAD_REQUEST", "each 'where' entry needs field, op and value");
+      }
+      auto value = query_value(w["value"]);
+      if (!value) return value.error();
+      auto field = w["field"].get<std::string>();
+      auto op = w["op"].get<std::string>();
+      if (op == "eq") {
+        query.where_eq(field, *value);
+      } else if (op == "gt") {
+        query.where_gt(field, *value);
+      } else if (op == "lt") {
+        query.where_lt(field, *value);
+      } else if (op == "gte") {
+        query.where_gte(field, *value);
+      } else if (op == "lte") {
+        query.where_lte(field, *value);
+      } else if (op == "contains") {
+        query.where_contains(field, *value);
+      } else {
+        return make_error("BAD_REQUEST", "unknown query op '" + op + "'");
+      }
+    }
+  }
+  if (q.contains("order_by")) {
+    if (!q["order_by"].is_string()) return make_error("BAD_REQUEST", "'order_by' is a field");
+    bool desc = q.value("desc", false);
+    query.order_by(q["order_by"].get<std::string>(),
+                   desc ? store::SortOrder::kDesc : store::SortOrder::kAsc);
+  }
+  for (const char* key : {"offset", "limit"}) {
+    if (!q.contains(key)) continue;
+    if (!q[key].is_number_unsigned())
+      return make_error("BAD_REQUEST", std::string("'") + key + "' must be a count");
+    auto n = q[key].get<std::size_t>();
+    if (std::string(key) == "offset") {
+      query.offset(n);
+    } else {
+      query.limit(n);
+    }
+  }
+  return query;
+}
+
+std::string with_id(json doc, const std::string& id) {
+  if (doc.is_object()) doc["_id"] = id;
+  return doc.dump();
+}
+
+bool valid_name(const std::string& s) {
+  return !s.empty() && s.size() <= 256 && s.find(':') == std::string::npos &&
+         s.find('/') == std::string::npos;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+struct KnownPeer {
+  std::string node_id;
+  transport::PeerId peer_id;
+  transport::quic::PublicKey public_key{};
+  std::vector<transport::PeerAddress> addresses;
+  bool connected = false;
+  bool dialing = false;
+  int ticks_unconnected = 0;
+};
+
+struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
+  MeshConfig config;
+  std::string node_id;
+  security::DeviceKeypair device;
+  std::optional<Bytes> formation_seed;  // decoded formation secret
+  std::optional<security::DeviceKeypair> endpoint;
+  security::OsRng rng;
+  MeshBackend backend{*this};
+
+  // state_mu → subscribers_mu.
+  mutable std::mutex state_mu;
+  MeshState state = MeshState::kCreated;
+  std::optional<Instant> started_at;
+  std::uint16_t quic_port = 0;
+  std::uint16_t broker_port = 0;
+
+  mutable std::mutex subscribers_mu;
+  std::map<std::uint64_t, EventCallback> subscribers;
+  std::uint64_t next_subscriber = 1;
+
+  // Network thread and what it owns (touched only there once started).
+  std::unique_ptr<runtime::IoLoop> loop;
+  std::thread thread;
+  std::atomic<std::thread::id> loop_thread{};
+  std::unique_ptr<store::DocumentStore> docs;
+  store::Subscription doc_subscription;
+  std::unique_ptr<transport::quic::QuicTransport> quic;
+  std::unique_ptr<discovery::DiscoveryStrategy> disco;
+  std::shared_ptr<discovery::EventStream> disco_events;
+  std::unique_ptr<broker::BrokerServer> broker;
+  std::map<std::string, KnownPeer> known;  // by node id
+  std::optional<TimerId> tick_timer;
+  bool ticking = false;
+  std::uint64_t documents_written = 0;
+  std::uint64_t peers_joined = 0;
+  std::uint64_t peers_left = 0;
+
+  Impl(MeshConfig c, std::string id, security::DeviceKeypair d)
+      : config(std::move(c)), node_id(std::move(id)), device(std::move(d)) {}
+
+  bool on_loop() const { return loop && std::this_thread::get_id() == loop_thread.load(); }
+
+  MeshState current_state() const {
+    std::lock_guard lock(state_mu);
+    return state;
+  }
+
+  // Runs fn on the network thread and waits for its result (inline when already there).
+  template <typename T>
+  Result<T> on_network(std::function<Result<T>()> fn) {
+    if (on_loop()) return fn();
+    if (current_state() != MeshState::kRunning || !loop) return not_running_error();
+    auto promise = std::make_shared<std::promise<Result<T>>>();
+    auto future = promise->get_future();
+    loop->post([promise, fn = std::move(fn)] { promise->set_value(fn()); });
+    if (future.wait_for(config.operation_timeout) != std::future_status::ready) {
+      return make_error("TIMEOUT", "the network thread did not answer within " +
+                                       std::to_string(config.operation_timeout.count()) + " ms");
+    }
+    return future.get();
+  }
+
+  void emit(const MeshEvent& event) {
+    std::vector<EventCallback> callbacks;
+    {
+      std::lock_guard lock(subscribers_mu);
+      for (const auto& [id, cb] : subscribers) callbacks.push_back(cb);
+    }
+    for (const auto& cb : callbacks) cb(event);
+    if (broker) broker->publish(to_json(event));
+  }
+
+  void set_state(MeshState s) {
+    {
+      std::lock_guard lock(state_mu);
+      state = s;
+      if (s == MeshState::kRunning) started_at = std::chrono::steady_clock::now();
+      if (s == MeshState::kStopped) started_at.reset();
+    }
+    emit(StateChanged{s});
+  }
+
+  std::size_t connected_count() const {
+    std::size_t n = 0;
+    for (const auto& [id, p] : known) n += p.connected ? 1 : 0;
+    return n;
+  }
+
+  std::string role() const { return connected_count() == 0 ? "standalone" : "peer"; }
+
+  KnownPeer* by_peer_id(const transport::PeerId& peer) {
+    for (auto& [id, p] : known)
+      if (p.peer_id == peer) return &p;
+    return nullptr;
+  }
+
+  // ---- startup / shutdown (network thread) ------------------------------------------------
+  Status open_store() {
+    auto dir = config.store_dir();
+    if (!dir) return {};
+    std::error_code ec;
+    std::filesystem::create_directories(*dir / "automerge", ec);
+    if (ec)
+      return make_error("IO_ERROR",
+                        "cannot create " + (*dir / "automerge").string() + ": " + ec.message());
+    const auto device_id = device.device_id();
+    const auto& raw = device_id.bytes();
+    doc::ActorId actor(raw.begin(), raw.end());
+    store::DocStoreOptions options;
+    if (config.ttl_preset == "tactical") {
+      options.ttl = store::TtlConfig::tactical();
+    } else if (config.ttl_preset == "long_duration") {
+      options.ttl = store::TtlConfig::long_duration();
+    } else if (config.ttl_preset == "offline_node") {
+      options.ttl = store::TtlConfig::offline_node();
+    }
+    auto opened = store::DocumentStore::open((*dir / "automerge").string(), actor, options);
+    if (!opened) return opened.error();
+    docs = std::move(opened.value());
+    doc_subscription = docs->base().subscribe("", [this](const store::ChangeEvent& ev) {
+      auto split = store::DocStore::split_key(ev.key);
+      if (!split) return;
+      DocumentAction action = DocumentAction::kPut;
+      if (ev.kind == store::ChangeKind::kDeleted || ev.kind == store::ChangeKind::kSoftDeleted)
+        action = DocumentAction::kDeleted;
+      if (ev.kind == store::ChangeKind::kExpired) action = DocumentAction::kExpired;
+      emit(DocumentChanged{split->first, split->second, action, ev.from_peer});
+    });
+    return {};
+  }
+
+  Status start_network() {
+    if (!formation_seed) return {};
+    transport::quic::QuicTransportConfig qc;
+    std::copy_n(endpoint->secret_bytes().data(), 32, qc.identity.seed.begin());
+    qc.identity.public_key = endpoint->public_key_bytes();
+    qc.bind_host = config.quic_bind_host;
+    qc.bind_port = config.quic_port;
+    if (config.iroh.bind_addr) {
+      auto addr = discovery::parse_socket_address(*config.iroh.bind_addr);
+      if (addr) {
+        qc.bind_host = addr->host;
+        qc.bind_port = addr->port;
+      }
+    }
+    // Formation gate: only keys derived from the formation secret for a node we know of.
+    qc.admit = [this](const transport::PeerId& peer, const transport::quic::PublicKey& pk) {
+      for (const auto& [id, p] : known) {
+        if (p.peer_id == peer && p.public_key == pk) return true;
+      }
+      spdlog::warn("refused peer {}: not a known member of this formation", peer);
+      return false;
+    };
+    quic = std::make_unique<transport::quic::QuicTransport>(*loop, std::move(qc), rng);
+    transport::TransportEvents events;
+    events.on_connected = [this](const transport::PeerId& peer) { on_connected(peer); };
+    events.on_disconnected = [this](const transport::PeerId& peer,
+                                    transport::DisconnectReason reason, const std::string& detail) {
+      on_disconnected(peer, reason, detail);
+    };
+    quic->set_events(std::move(events));
+    PEAT_TRY_STATUS(quic->start());
+    quic_port = quic->local_port().value_or(0);
+    spdlog::info("QUIC endpoint listening on {}:{} endpoint_id={}", config.quic_bind_host,
+                 quic_port, quic->local_peer_id());
+
+    switch (config.discovery_mode) {
+      case DiscoveryMode::kNone:
+        break;
+      case DiscoveryMode::kStatic: {
+        auto s = discovery::StaticDiscovery::from_file(*config.static_peers_file);
+        if (!s) return s.error();
+        disco = std::move(s.value());
+        break;
+      }
+      case DiscoveryMode::kMdns:
+        disco = std::make_unique<discovery::MdnsDiscovery>(*loop);
+        break;
+      case DiscoveryMode::kKubernetes:
+#ifdef PEAT_MESH_KUBERNETES
+        disco = std::make_unique<discovery::KubernetesDiscovery>();
+        break;
+#else
+        return invalid_config_error("this build has no Kubernetes discovery");
+#endif
+    }
+    if (disco) {
+      auto stream = disco->event_stream();
+      if (!stream) return stream.error();
+      disco_events = *stream;
+      std::weak_ptr<Impl> weak = weak_from_this();
+      runtime::IoLoop* l = loop.get();
+      disco_events->set_notify([weak, l] {
+        l->post([weak] {
+          if (auto self = weak.lock()) self->drain_discovery();
+        });
+      });
+      PEAT_TRY_STATUS(disco->start());
+      auto adv = disco->advertise(node_id, quic_port);
+      if (!adv) spdlog::warn("discovery advertise failed: {}", adv.error().to_string());
+      spdlog::info("discovery started mode={}", to_string(config.discovery_mode));
+      drain_discovery();
+    }
+    return {};
+  }
+
+  Status start_broker() {
+    if (!config.broker_port) return {};
+    broker::BrokerConfig bc;
+    bc.bind_address = config.broker_bind_host;
+    bc.port = *config.broker_port;
+    bc.bearer_token = config.broker_token;
+    broker = std::make_unique<broker::BrokerServer>(*loop, backend, bc);
+    PEAT_TRY_STATUS(broker->start());
+    broker_port = broker->port();
+    return {};
+  }
+
+  void schedule_tick() {
+    std::weak_ptr<Impl> weak = weak_from_this();
+    tick_timer = loop->call_after(config.reconnect_interval, [weak] {
+      if (auto self = weak.lock()) self->tick();
+    });
+  }
+
+  void tick() {
+    if (!ticking) return;
+    if (quic) {
+      for (auto& [id, p] : known) {
+        if (p.connected || p.dialing || p.addresses.empty()) continue;
+        ++p.ticks_unconnected;
+        // The smaller endpoint id dials first, so two nodes do not race to connect; the other
+        // side dials too if nothing happened for a while (one-sided peer lists).
+        if (quic->local_peer_id() < p.peer_id || p.ticks_unconnected >= 3) dial(p);
+      }
+    }
+    if (docs) {
+      auto expired = docs->base().expire(loop->unix_millis());
+      if (!expired) spdlog::warn("TTL expiry failed: {}", expired.error().to_string());
+    }
+    schedule_tick();
+  }
+
+  void dial(KnownPeer& p) {
+    p.dialing = true;
+    spdlog::debug("dialling {} ({})", p.node_id, p.peer_id);
+    quic->connect(p.peer_id, p.addresses);
+  }
+
+  void drain_discovery() {
+    if (!disco_events || !formation_seed) return;
+    for (auto& ev : disco_events->drain()) {
+      if (auto* found = std::get_if<discovery::PeerFound>(&ev)) {
+        add_peer(found->peer);
+      } else if (auto* updated = std::get_if<discovery::PeerUpdated>(&ev)) {
+        add_peer(updated->peer);
+      } else if (auto* lost = std::get_if<discovery::PeerLost>(&ev)) {
+        auto it = known.find(lost->node_id);
+        if (it != known.end()) {
+          spdlog::info("peer lost from discovery node_id={}", lost->node_id);
+          if (it->second.connected && quic) quic->disconnect(it->second.peer_id);
+          known.erase(it);
+        }
+      }
+    }
+  }
+
+  void add_peer(const discovery::PeerInfo& info) {
+    if (info.node_id == node_id) return;
+    auto kp = security::node_endpoint_keypair(*formation_seed, info.node_id);
+    auto& p = known[info.node_id];
+    bool fresh = p.node_id.empty();
+    p.node_id = info.node_id;
+    p.public_key = kp.public_key_bytes();
+    p.peer_id = transport::quic::peer_id_from_public_key(p.public_key);
+    p.addresses = info.addresses;
+    if (fresh) {
+      spdlog::info("peer discovered node_id={} endpoint_id={} addresses={}", p.node_id, p.peer_id,
+                   info.addresses.empty() ? std::string("-") : info.addresses[0].to_string());
+      if (quic && quic->local_peer_id() < p.peer_id && !p.addresses.empty()) dial(p);
+    }
+  }
+
+  void on_connected(const transport::PeerId& peer) {
+    auto* p = by_peer_id(peer);
+    std::string name = p ? p->node_id : peer;
+    if (p) {
+      if (p->connected) return;
+      p->connected = true;
+      p->dialing = false;
+      p->ticks_unconnected = 0;
+    }
+    ++peers_joined;
+    spdlog::info("Peer connected node_id={} endpoint_id={}", name, peer);
+    emit(PeerJoined{name});
+    emit(TopologyChanged{role(), connected_count()});
+  }
+
+  void on_disconnected(const transport::PeerId& peer, transport::DisconnectReason reason,
+                       const std::string& detail) {
+    auto* p = by_peer_id(peer);
+    if (!p) return;
+    p->dialing = false;
+    if (!p->connected) {
+      spdlog::debug("connection to {} failed: {} {}", p->node_id, transport::to_string(reason),
+                    detail);
+      return;
+    }
+    p->connected = false;
+    ++peers_left;
+    spdlog::info("Peer disconnected node_id={} reason={}", p->node_id,
+                 transport::to_string(reason));
+    emit(PeerLeft{p->node_id, transport::to_string(reason)});
+    emit(TopologyChanged{role(), connected_count()});
+  }
+
+  // Tears down in reverse order; safe on a partly started mesh. Network thread.
+  void shutdown_network(bool graceful) {
+    ticking = false;
+    if (tick_timer) loop->cancel(*tick_timer);
+    tick_timer.reset();
+    if (broker) broker->stop();
+    if (disco) {
+      auto st = disco->stop();
+      if (!st) spdlog::warn("discovery stop: {}", st.error().to_string());
+    }
+    if (disco_events) disco_events->set_notify(nullptr);
+    (void)graceful;
+  }
+
+  void close_transport() {
+    if (quic) quic->stop();
+  }
+
+  // ---- documents (network thread) ---------------------------------------------------------
+  Status need_store() const {
+    if (!docs) return make_error("NO_STORE", "this mesh has no document store (no data dir)");
+    return {};
+  }
+
+  Status put_local(const std::string& collection, const std::string& id, std::string_view text) {
+    PEAT_TRY_STATUS(need_store());
+    if (!valid_name(collection) || !valid_name(id))
+      return make_error("BAD_REQUEST", "collection and id must be non-empty without ':' or '/'");
+    auto j = json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+      return make_error("BAD_REQUEST", "document must be a JSON object");
+    j.erase("_id");
+    PEAT_TRY_STATUS(docs->put_json(collection + ":" + id, j, loop->unix_millis()));
+    ++documents_written;
+    return {};
+  }
+
+  Result<std::optional<std::string>> get_local(const std::string& collection,
+                                               const std::string& id) {
+    PEAT_TRY_STATUS(need_store());
+    if (!valid_name(collection) || !valid_name(id)) return std::optional<std::string>();
+    auto j = docs->get_json(collection + ":" + id);
+    if (!j) return j.error();
+    if (!*j) return std::optional<std::string>();
+    return std::optional<std::string>(with_id(std::move(**j), id));
+  }
+
+  Result<bool> delete_local(const std::string& collection, const std::string& id) {
+    PEAT_TRY_STATUS(need_store());
+    if (!valid_name(collection) || !valid_name(id)) return false;
+    auto r = docs->remove(collection + ":" + id, loop->unix_millis(), node_id);
+    if (!r) return r.error();
+    if (r->outcome == store::DeleteOutcome::kImmutable)
+      return make_error("BAD_REQUEST", "documents of '" + collection + "' cannot be deleted");
+    return r->outcome != store::DeleteOutcome::kNotFound;
+  }
+
+  Result<std::vector<std::string>> query_local(const store::Query& q) {
+    PEAT_TRY_STATUS(need_store());
+    auto rows = docs->query_json(q);
+    if (!rows) return rows.error();
+    std::vector<std::string> out;
+    out.reserve(rows->size());
+    for (auto& [id, j] : *rows) out.push_back(with_id(std::move(j), id));
+    return out;
+  }
+
+  std::vector<PeerView> peers_local() const {
+    std::vector<PeerView> out;
+    for (const auto& [id, p] : known) {
+      PeerView v;
+      v.node_id = p.node_id;
+      v.peer_id = p.peer_id;
+      v.connected = p.connected;
+      v.state = "unknown";
+      if (p.connected && quic) {
+        if (auto h = quic->health(p.peer_id)) {
+          v.state = health_text(h->state);
+          v.rtt_ms = h->rtt_ms;
+        }
+      }
+      for (const auto& a : p.addresses) v.addresses.push_back(discovery::format_socket_address(a));
+      out.push_back(std::move(v));
+    }
+    return out;
+  }
+
+  // ---- lifecycle (caller thread) ------------------------------------------------------------
+  Status start() {
+    if (on_loop()) return make_error("WRONG_THREAD", "start() called from the network thread");
+    {
+      std::lock_guard lock(state_mu);
+      if (state != MeshState::kCreated && state != MeshState::kStopped)
+        return already_running_error();
+      state = MeshState::kStarting;
+    }
+    emit(StateChanged{MeshState::kStarting});
+    loop = std::make_unique<runtime::IoLoop>();
+    ticking = true;
+    schedule_tick();
+    std::promise<void> running;
+    auto started = running.get_future();
+    thread = std::thread([this, &running] {
+      loop_thread.store(std::this_thread::get_id());
+      running.set_value();
+      loop->run();
+    });
+    started.wait();
+    auto promise = std::make_shared<std::promise<Status>>();
+    auto future = promise->get_future();
+    loop->post([this, promise] {
+      Status st = open_store();
+      if (st) st = start_network();
+      if (st) st = start_broker();
+      promise->set_value(st);
+    });
+    Status st = future.get();
+    if (!st) {
+      spdlog::error("mesh start failed: {}", st.error().to_string());
+      teardown(false);
+      set_state(MeshState::kStopped);
+      return st;
+    }
+    set_state(MeshState::kRunning);
+    loop->post([this] { emit(TopologyChanged{role(), connected_count()}); });
+    return {};
+  }
+
+  // Stops the network thread after shutting its subsystems; destroys them in reverse order.
+  void teardown(bool graceful) {
+    std::promise<void> done;
+    auto finished = done.get_future();
+    loop->post([this, graceful, &done] {
+      shutdown_network(graceful);
+      auto finish = [this, &done] {
+        close_transport();
+        done.set_value();
+      };
+      if (graceful && quic && config.drain_timeout.count() > 0) {
+        loop->call_after(config.drain_timeout, finish);
+      } else {
+        finish();
+      }
+    });
+    finished.wait();
+    // Let the connection-close packets go out, then end the thread.
+    loop->post([this] { loop->stop(); });
+    thread.join();
+    loop_thread.store(std::thread::id{});
+    broker.reset();
+    disco_events.reset();
+    disco.reset();
+    quic.reset();
+    doc_subscription.cancel();
+    docs.reset();  // LMDB commits are durable; closing releases the environment
+    known.clear();
+    loop.reset();
+  }
+
+  Status stop() {
+    if (on_loop()) return make_error("WRONG_THREAD", "stop() called from the network thread");
+    {
+      std::lock_guard lock(state_mu);
+      if (state != MeshState::kRunning) return not_running_error();
+      state = MeshState::kStopping;
+    }
+    emit(StateChanged{MeshState::kStopping});
+    loop->post([this] { emit(TopologyChanged{"stopped", 0}); });
+    teardown(true);
+    set_state(MeshState::kStopped);
+    spdlog::info("mesh stopped node_id={}", node_id);
+    return {};
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// MeshBackend (the broker's view), called on the network thread.
+
+broker::NodeInfo MeshBackend::node_info() {
+  auto st = mesh_.current_state();
+  std::uint64_t up = 0;
+  {
+    std::lock_guard lock(mesh_.state_mu);
+    if (st == MeshState::kRunning && mesh_.started_at) {
+      up = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                          std::chrono::steady_clock::now() - *mesh_.started_at)
+                                          .count());
+    }
+  }
+  return {mesh_.node_id, up, PEAT_MESH_VERSION};
+}
+
+broker::Readiness MeshBackend::readiness() {
+  broker::Readiness r;
+  bool running = mesh_.current_state() == MeshState::kRunning;
+  r.checks.push_back(
+      {"mesh", running, running ? std::nullopt : std::optional<std::string>("mesh not running")});
+  r.checks.push_back({"store", mesh_.docs != nullptr,
+                      mesh_.docs ? std::nullopt : std::optional<std::string>("no data dir")});
+  r.checks.push_back({"sync", false, std::string("sync engine not in this build")});
+  r.ready = running;
+  return r;
+}
+
+std::vector<broker::PeerSummary> MeshBackend::peers() {
+  std::vector<broker::PeerSummary> out;
+  for (const auto& v : mesh_.peers_local()) {
+    if (!v.connected) continue;
+    out.push_back({v.node_id, true, v.state,
+                   v.rtt_ms ? std::optional<std::uint64_t>(*v.rtt_ms) : std::nullopt});
+  }
+  return out;
+}
+
+std::optional<broker::PeerSummary> MeshBackend::peer(const std::string& id) {
+  for (const auto& p : peers())
+    if (p.id == id) return p;
+  return std::nullopt;
+}
+
+broker::TopologySummary MeshBackend::topology() {
+  return {mesh_.connected_count(), mesh_.role(), 0};
+}
+
+std::optional<std::vector<std::string>> MeshBackend::list_documents(const std::string& collection) {
+  auto docs = mesh_.query_local(store::Query(collection));
+  if (!docs || docs->empty()) return std::nullopt;  // Rust: empty collection = not available
+  return std::move(docs.value());
+}
+
+std::optional<std::string> MeshBackend::get_document(const std::string& collection,
+                                                     const std::string& id) {
+  auto d = mesh_.get_local(collection, id);
+  if (!d) return std::nullopt;
+  return *d;
+}
+
+Status MeshBackend::put_document(const std::string& collection, const std::string& id,
+                                 const std::string& json_text) {
+  return mesh_.put_local(collection, id, json_text);
+}
+
+Result<bool> MeshBackend::delete_document(const std::string& collection, const std::string& id) {
+  return mesh_.delete_local(collection, id);
+}
+
+Result<std::vector<std::string>> MeshBackend::query_documents(const std::string& collection,
+                                                              const std::string& query_json) {
+  auto q = parse_query(collection, query_json);
+  if (!q) return q.error();
+  return mesh_.query_local(*q);
+}
+
+std::vector<broker::MetricSample> MeshBackend::metrics() {
+  auto gauge = [](std::string name, std::string help, double v) {
+    return broker::MetricSample{std::move(name), std::move(help), "gauge", {}, v};
+  };
+  auto counter = [](std::string name, std::string help, double v) {
+    return broker::MetricSample{std::move(name), std::move(help), "counter", {}, v};
+  };
+  std::vector<broker::MetricSample> m;
+  m.push_back(gauge("peat_mesh_peers_connected", "Peers with an open QUIC connection",
+                    static_cast<double>(mesh_.connected_count())));
+  m.push_back(gauge("peat_mesh_peers_known", "Peers known from discovery",
+                    static_cast<double>(mesh_.known.size())));
+  m.push_back(counter("peat_mesh_peer_joins_total", "Peer connections established",
+                      static_cast<double>(mesh_.peers_joined)));
+  m.push_back(counter("peat_mesh_peer_leaves_total", "Peer connections closed",
+                      static_cast<double>(mesh_.peers_left)));
+  m.push_back(counter("peat_mesh_documents_written_total", "Documents written through this node",
+                      static_cast<double>(mesh_.documents_written)));
+  m.push_back(gauge("peat_mesh_sync_enabled", "1 when the mesh sync engine is running", 0));
+  m.push_back(gauge("peat_mesh_uptime_seconds", "Seconds since the mesh started",
+                    static_cast<double>(node_info().uptime_secs)));
+  if (mesh_.docs) {
+    if (auto n = mesh_.docs->base().count())
+      m.push_back(gauge("peat_mesh_documents", "Documents in the store", static_cast<double>(*n)));
+  }
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------
+PeatMesh::PeatMesh(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+PeatMesh::~PeatMesh() {
+  if (impl_->current_state() == MeshState::kRunning) {
+    auto st = impl_->stop();
+    (void)st;
+  }
+}
+
+MeshState PeatMesh::state() const {
+  return impl_->current_state();
+}
+
+MeshStatus PeatMesh::status() const {
+  MeshStatus s;
+  s.node_id = impl_->node_id;
+  {
+    std::lock_guard lock(impl_->state_mu);
+    s.state = impl_->state;
+    if (impl_->state == MeshState::kRunning && impl_->started_at) {
+      s.uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                                  *impl_->started_at);
+      s.quic_port = impl_->quic_port;
+      s.broker_port = impl_->broker_port;
+    }
+  }
+  if (s.state == MeshState::kRunning) {
+    auto n = impl_->on_network<std::size_t>(
+        [this]() -> Result<std::size_t> { return impl_->connected_count(); });
+    s.peer_count = n ? *n : 0;
+  }
+  return s;
+}
+
+const MeshConfig& PeatMesh::config() const {
+  return impl_->config;
+}
+const std::string& PeatMesh::node_id() const {
+  return impl_->node_id;
+}
+std::string PeatMesh::device_id() const {
+  return impl_->device.device_id().to_hex();
+}
+std::string PeatMesh::endpoint_id() const {
+  if (!impl_->endpoint) return "";
+  return transport::quic::peer_id_from_public_key(impl_->endpoint->public_key_bytes());
+}
+
+Status PeatMesh::start() {
+  return impl_->start();
+}
+Status PeatMesh::stop() {
+  return impl_->stop();
+}
+
+std::uint64_t PeatMesh::subscribe(EventCallback callback) {
+  std::lock_guard lock(impl_->subscribers_mu);
+  auto id = impl_->next_subscriber++;
+  impl_->subscribers.emplace(id, std::move(callback));
+  return id;
+}
+
+void PeatMesh::unsubscribe(std::uint64_t id) {
+  std::lock_guard lock(impl_->subscribers_mu);
+  impl_->subscribers.erase(id);
+}
+
+Status PeatMesh::put_document(const std::string& collection, const std::string& id,
+                              std::string_view json_text) {
+  std::string text(json_text);
+  auto r = impl_->on_network<bool>([&, text]() -> Result<bool> {
+    PEAT_TRY_STATUS(impl_->put_local(collection, id, text));
+    return true;
+  });
+  if (!r) return r.error();
+  return {};
+}
+
+Result<std::optional<std::string>> PeatMesh::get_document(const std::string& collection,
+                                                          const std::string& id) {
+  return impl_->on_network<std::optional<std::string>>(
+      [this, collection, id] { return impl_->get_local(collection, id); });
+}
+
+Result<bool> PeatMesh::delete_document(const std::string& collection, const std::string& id) {
+  return impl_->on_network<bool>(
+      [this, collection, id] { return impl_->delete_local(collection, id); });
+}
+
+Result<std::vector<std::string>> PeatMesh::list_documents(const std::string& collection) {
+  return impl_->on_network<std::vector<std::string>>(
+      [this, collection] { return impl_->query_local(store::Query(collection)); });
+}
+
+Result<std::vector<std::string>> PeatMesh::query_documents(const std::string& collection,
+                                                           std::string_view query_json) {
+  auto q = parse_query(collection, query_json);
+  if (!q) return q.error();
+  store::Query query = *q;
+  return impl_->on_network<std::vector<std::string>>(
+      [this, query] { return impl_->query_local(query); });
+}
+
+std::vector<PeerView> PeatMesh::peers() {
+  auto r = impl_->on_network<std::vector<PeerView>>(
+      [this]() -> Result<std::vector<PeerView>> { return impl_->peers_local(); });
+  return r ? std::move(r.value()) : std::vector<PeerView>{};
+}
+
+broker::BrokerBackend& PeatMesh::broker_backend() {
+  return impl_->backend;
+}
+
+// ---------------------------------------------------------------------------------------------
+PeatMeshBuilder& PeatMeshBuilder::with_config(MeshConfig config) {
+  config_ = std::move(config);
+  return *this;
+}
+
+PeatMeshBuilder& PeatMeshBuilder::with_device_seed(ByteView seed) {
+  if (seed.size() != 32) {
+    error_ =
+        invalid_config_error("device seed must be 32 bytes, got " + std::to_string(seed.size()));
+  } else {
+    device_seed_ = Bytes(seed.begin(), seed.end());
+  }
+  return *this;
+}
+
+PeatMeshBuilder& PeatMeshBuilder::with_device_keypair_from_seed(ByteView seed,
+                                                                std::string_view context) {
+  if (seed.empty()) {
+    error_ = invalid_config_error("device keypair seed must not be empty");
+    return *this;
+  }
+  auto kp = security::DeviceKeypair::from_seed(seed, context);
+  const auto& s = kp.secret_bytes();
+  device_seed_ = Bytes(s.data(), s.data() + 32);
+  return *this;
+}
+
+Result<std::unique_ptr<PeatMesh>> PeatMeshBuilder::build() {
+  if (error_) return *error_;
+  PEAT_TRY_STATUS(config_.validate());
+  security::OsRng rng;
+  std::string node_id = config_.node_id ? *config_.node_id : uuid_v4(rng);
+  config_.node_id = node_id;
+
+  std::optional<Bytes> seed;
+  if (config_.formation_secret) {
+    auto trimmed = *config_.formation_secret;
+    while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back())))
+      trimmed.pop_back();
+    while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front())))
+      trimmed.erase(trimmed.begin());
+    auto decoded = from_base64(trimmed);
+    if (!decoded) return invalid_config_error("formation secret: " + decoded.error().message);
+    seed = std::move(decoded.value());
+  }
+
+  auto device = [&]() -> security::DeviceKeypair {
+    if (device_seed_) {
+      auto kp = security::DeviceKeypair::from_secret_bytes(*device_seed_);
+      if (kp) return std::move(kp.value());
+    }
+    if (seed) return security::node_device_keypair(*seed, node_id);
+    return security::DeviceKeypair::generate(rng);
+  }();
+
+  auto impl = std::make_shared<PeatMesh::Impl>(config_, node_id, std::move(device));
+  impl->formation_seed = seed;
+  if (config_.iroh.secret_key) {
+    auto kp = security::DeviceKeypair::from_secret_bytes(
+        ByteView(config_.iroh.secret_key->data(), config_.iroh.secret_key->size()));
+    if (!kp) return invalid_config_error("iroh secret key: " + kp.error().message);
+    impl->endpoint = std::move(kp.value());
+  } else if (seed) {
+    impl->endpoint = security::node_endpoint_keypair(*seed, node_id);
+  }
+  return std::unique_ptr<PeatMesh>(new PeatMesh(std::move(impl)));
+}
+
+}  // namespace peat::mesh
