@@ -793,13 +793,8 @@ struct Connection::Impl {
   void account(std::int64_t id, OutStream& s, ngtcp2_ssize consumed, bool fin_flag) {
     if (consumed > 0) s.written += static_cast<std::uint64_t>(consumed);
     if (fin_flag && s.written == s.total && consumed >= 0) s.fin_sent = true;
-    if (s.written == s.total && (!s.fin || s.fin_sent)) {
-      std::erase(active, id);
-    } else {
-      // Round robin: the stream goes to the back once it has been served.
-      std::erase(active, id);
-      active.push_back(id);
-    }
+    // Done streams leave the round robin; write_datagrams() rotates the rest once per batch.
+    if (s.written == s.total && (!s.fin || s.fin_sent)) std::erase(active, id);
   }
 
   // Writes one packet into dest; returns its size, 0 if nothing can be sent, or a fatal error.
@@ -868,6 +863,12 @@ struct Connection::Impl {
     if (state == State::kClosed) return 0;
     if (state == State::kEstablished) open_pending();
     for (auto& [id, s] : out) s.blocked = false;
+    // Round robin between streams, one send batch (up to 64 KB) at a time: interleaving them
+    // packet by packet costs CPU and only spreads every message's completion out.
+    if (active.size() > 1) {
+      active.push_back(active.front());
+      active.pop_front();
+    }
     const ngtcp2_tstamp ts = to_ts(now);
     // The size PMTUD validated for this path (1200 until probing succeeds).
     const std::size_t max_udp = ngtcp2_conn_get_path_max_tx_udp_payload_size(conn);
