@@ -169,7 +169,7 @@ void OtaSender::on_message(const PeerId& peer, MessageType type, ByteView payloa
 void OtaSender::tick(Instant now, std::vector<OtaOutgoing>& out) {
   for (auto& [peer, s] : sessions_) {
     if (s.phase == Phase::kComplete || s.phase == Phase::kFailed) continue;
-    if (now - s.started_at > config_.session_timeout) {
+    if (now - s.started_at >= config_.session_timeout) {
       fail(peer, s, "session timeout", kOtaAbortTimeout, now, out);
       continue;
     }
