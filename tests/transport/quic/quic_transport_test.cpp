@@ -493,3 +493,22 @@ TEST_F(QuicTransportTest, ManyMoreStreamsThanTheConcurrencyLimit) {
 
 }  // namespace
 }  // namespace peat::transport::quic
+
+namespace peat::transport::quic {
+namespace {
+
+TEST_F(QuicTransportTest, WorksOverIpv6Loopback) {
+  auto v6 = [](QuicTransportConfig& c) { c.bind_host = "::1"; };
+  Node a(loop, 1, v6);
+  Node b(loop, 2, v6);
+  a.transport->connect(b.id(), {{"127.0.0.1", *b.transport->local_port()},  // wrong family: skipped
+                                {"::1", *b.transport->local_port()}});
+  ASSERT_TRUE(loop.run_until(
+      [&] { return a.transport->is_connected(b.id()) && b.transport->is_connected(a.id()); },
+      kLimit));
+  ASSERT_TRUE(a.transport->send(b.id(), Channel::kSync, to_bytes("v6")).ok());
+  ASSERT_TRUE(loop.run_until([&] { return b.count(Channel::kSync) == 1; }, kLimit));
+}
+
+}  // namespace
+}  // namespace peat::transport::quic
