@@ -15,14 +15,18 @@ const std::string_view kTopologyPage = R"html(<!doctype html>
   #status { font-size: 13px; color: #8fa3b5; }
   main { display: flex; }
   svg { flex: 1; height: 560px; }
-  table { border-collapse: collapse; margin: 16px; font-size: 13px; min-width: 340px; }
+  table { border-collapse: collapse; margin: 16px; font-size: 13px; min-width: 340px;
+          align-self: flex-start; }
+  #node { font-family: monospace; font-size: 13px; }
   th, td { text-align: left; padding: 4px 10px; border-bottom: 1px solid #2a3846; }
   .healthy { fill: #3fb950; color: #3fb950; stroke: #3fb950; }
   .degraded { fill: #d29922; color: #d29922; stroke: #d29922; }
   .suspect { fill: #db6d28; color: #db6d28; stroke: #db6d28; }
   .dead, .disconnected { fill: #f85149; color: #f85149; stroke: #f85149; }
   .self { fill: #58a6ff; }
-  text { fill: #dde6ee; font-size: 12px; stroke: none; }
+  /* A halo in the background colour keeps labels readable where they cross a line. */
+  text { fill: #dde6ee; font-size: 12px; stroke: #10161d; stroke-width: 4px;
+         stroke-linejoin: round; paint-order: stroke; }
 </style>
 </head>
 <body>
@@ -35,7 +39,21 @@ const std::string_view kTopologyPage = R"html(<!doctype html>
 <script>
 const token = new URLSearchParams(location.hash.slice(1)).get('token');
 const headers = token ? { Authorization: 'Bearer ' + token } : {};
-const get = (p) => fetch(p, { headers }).then((r) => r.json());
+const statusEl = document.getElementById('status');
+let unauthorized = false;
+async function get(path) {
+  const r = await fetch(path, { headers });
+  if (!r.ok) throw Object.assign(new Error(path + ': HTTP ' + r.status), { status: r.status });
+  return r.json();
+}
+function showError(e) {
+  if (e.status === 401) {
+    unauthorized = true;
+    statusEl.textContent = 'unauthorized: open the page with #token=<bearer token>';
+  } else {
+    statusEl.textContent = 'error: ' + e.message;
+  }
+}
 const short = (id) => id.length > 12 ? id.slice(0, 12) + '…' : id;
 const svgNS = 'http://www.w3.org/2000/svg';
 function el(name, attrs, text) {
@@ -44,10 +62,10 @@ function el(name, attrs, text) {
   if (text !== undefined) e.textContent = text;
   return e;
 }
-async function refresh() {
+async function draw() {
   const [node, peers, topo] = await Promise.all([get('/api/v1/node'), get('/api/v1/peers'),
                                                  get('/api/v1/topology')]);
-  document.getElementById('node').textContent = 'node ' + short(node.node_id);
+  document.getElementById('node').textContent = 'node ' + node.node_id;
   document.getElementById('role').textContent = 'role ' + topo.role + ' · level ' + topo.hierarchy_level;
   const svg = document.getElementById('graph');
   svg.replaceChildren();
@@ -58,10 +76,12 @@ async function refresh() {
     const cls = p.connected ? p.state : 'disconnected';
     svg.append(el('line', { x1: cx, y1: cy, x2: x, y2: y, class: cls, 'stroke-width': 2 }));
     svg.append(el('circle', { cx: x, cy: y, r: 14, class: cls, 'data-peer': p.id }));
-    svg.append(el('text', { x: x + 18, y: y + 4 }, short(p.id)));
+    const left = Math.cos(a) < -0.3;
+    svg.append(el('text', { x: left ? x - 18 : x + 18, y: y + 4,
+                            'text-anchor': left ? 'end' : 'start' }, short(p.id)));
   });
   svg.append(el('circle', { cx, cy, r: 20, class: 'self' }));
-  svg.append(el('text', { x: cx - 30, y: cy + 38 }, short(node.node_id)));
+  svg.append(el('text', { x: cx, y: cy + 38, 'text-anchor': 'middle' }, short(node.node_id)));
   const body = document.getElementById('peers');
   body.replaceChildren(...peers.peers.map((p) => {
     const tr = document.createElement('tr');
@@ -74,18 +94,36 @@ async function refresh() {
   }));
   document.body.dataset.peers = String(peers.count);
 }
+// One redraw at a time: events arriving meanwhile cause exactly one more, so a burst of events
+// costs two redraws and an older answer never overwrites a newer one.
+let running = null;
+let again = false;
+function refresh() {
+  if (running) {
+    again = true;
+    return running;
+  }
+  running = (async () => {
+    do {
+      again = false;
+      await draw();
+    } while (again);
+  })().finally(() => { running = null; });
+  return running;
+}
 function connect() {
   const proto = location.protocol === 'https:' ? 'wss://' : 'ws://';
   const ws = new WebSocket(proto + location.host + '/api/v1/ws' +
                            (token ? '?access_token=' + encodeURIComponent(token) : ''));
-  ws.onopen = () => { document.getElementById('status').textContent = 'live'; refresh(); };
-  ws.onmessage = () => refresh();
+  ws.onopen = () => { statusEl.textContent = 'live'; refresh().catch(showError); };
+  ws.onmessage = () => refresh().catch(showError);
   ws.onclose = () => {
-    document.getElementById('status').textContent = 'reconnecting…';
+    if (unauthorized) return;  // a new token means a new page load
+    statusEl.textContent = 'reconnecting…';
     setTimeout(connect, 2000);
   };
 }
-refresh().catch(() => {});
+refresh().catch(showError);
 connect();
 </script>
 </body>
