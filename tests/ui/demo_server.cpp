@@ -140,8 +140,11 @@ bool parse_bool(const std::string& s, bool& out) {
 
 std::string handle_peer(DemoBackend& backend, std::istringstream& in) {
   std::string verb, id, arg;
-  in >> verb >> id >> arg;
-  if (id.empty() || arg.empty()) return "error peer needs a verb, an id and an argument";
+  in >> verb >> id;
+  if (id.empty()) return "error peer needs a verb and an id";
+  if (verb == "remove") return backend.remove(id) ? "ok" : "error no such peer: " + id;
+  in >> arg;
+  if (arg.empty()) return "error peer " + verb + " needs an argument";
   if (verb == "add") {
     PeerSummary p{id, true, arg, std::nullopt};
     std::string link;
@@ -158,8 +161,6 @@ std::string handle_peer(DemoBackend& backend, std::istringstream& in) {
     bool value = false;
     if (!parse_bool(arg, value)) return "error bad link: " + arg;
     found = backend.update(id, [&](PeerSummary& p) { p.connected = value; });
-  } else if (verb == "remove") {
-    found = backend.remove(id);
   } else {
     return "error unknown peer verb: " + verb;
   }
