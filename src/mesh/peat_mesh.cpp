@@ -188,6 +188,7 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
   std::map<std::string, KnownPeer> known;  // by node id
   std::optional<TimerId> tick_timer;
   bool ticking = false;
+  std::string deleting_key;  // key being deleted by delete_local
   std::uint64_t documents_written = 0;
   std::uint64_t peers_joined = 0;
   std::uint64_t peers_left = 0;
@@ -275,6 +276,7 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     if (!opened) return opened.error();
     docs = std::move(opened.value());
     doc_subscription = docs->base().subscribe("", [this](const store::ChangeEvent& ev) {
+      if (ev.kind == store::ChangeKind::kPut && ev.key == deleting_key) return;
       auto split = store::DocStore::split_key(ev.key);
       if (!split) return;
       DocumentAction action = DocumentAction::kPut;
@@ -495,6 +497,13 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     return {};
   }
 
+  // Present and not soft-deleted.
+  Result<bool> is_live(const std::string& key) const {
+    auto meta = docs->base().meta(key);
+    if (!meta) return meta.error();
+    return meta->has_value() && !(*meta)->soft_deleted;
+  }
+
   Status put_local(const std::string& collection, const std::string& id, std::string_view text) {
     PEAT_TRY_STATUS(need_store());
     if (!valid_name(collection) || !valid_name(id))
@@ -512,6 +521,9 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
                                                const std::string& id) {
     PEAT_TRY_STATUS(need_store());
     if (!valid_name(collection) || !valid_name(id)) return std::optional<std::string>();
+    auto live = is_live(collection + ":" + id);
+    if (!live) return live.error();
+    if (!*live) return std::optional<std::string>();
     auto j = docs->get_json(collection + ":" + id);
     if (!j) return j.error();
     if (!*j) return std::optional<std::string>();
@@ -521,7 +533,14 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
   Result<bool> delete_local(const std::string& collection, const std::string& id) {
     PEAT_TRY_STATUS(need_store());
     if (!valid_name(collection) || !valid_name(id)) return false;
-    auto r = docs->remove(collection + ":" + id, loop->unix_millis(), node_id);
+    const std::string key = collection + ":" + id;
+    auto live = is_live(key);
+    if (!live) return live.error();
+    if (!*live) return false;
+    // A soft delete first writes `_deleted: true`; report it as one deletion, not a put too.
+    deleting_key = key;
+    auto r = docs->remove(key, loop->unix_millis(), node_id);
+    deleting_key.clear();
     if (!r) return r.error();
     if (r->outcome == store::DeleteOutcome::kImmutable)
       return make_error("BAD_REQUEST", "documents of '" + collection + "' cannot be deleted");
