@@ -107,7 +107,7 @@ await runChecks([
     stalled.ws.pause();                 // stops reading: its TCP window fills up
     vanished.ws._socket.destroy();      // gone without a close frame
     const blob = 'x'.repeat(60 * 1024);
-    const n = 300;                      // ~18 MB: more than loopback buffers hold for the stalled one
+    const n = 500;                      // ~30 MB: more than loopback buffers hold for the stalled one
     for (let i = 0; i < n; i++) await server.publish({ seq: i, blob });
     await waitFor(() => fast.messages.length >= n, 30000, `fast client got ${n} events`);
     assert.deepEqual(fast.messages.map((m) => JSON.parse(m.text).seq), [...Array(n).keys()]);
