@@ -661,7 +661,6 @@ Result<std::vector<SyncItem>> DocStore::sync_items(std::string_view prefix) cons
         inner = m.error();
         return false;
       }
-      if (m->soft_deleted) return true;
       Sha256 h;
       h.update(k);
       const std::uint8_t sep = 0;

@@ -186,6 +186,8 @@ TEST_F(DocumentStoreTest, SoftDeleteMarksTheDocument) {
   EXPECT_EQ(r->outcome, DeleteOutcome::kSoftDeleted);
   EXPECT_EQ(get_json("notes:n")["_deleted"], true);
   EXPECT_TRUE(store_->base().list("notes")->empty());
+  // Still offered for reconciliation, so peers receive the `_deleted` edit.
+  EXPECT_EQ(store_->base().sync_items("notes:")->size(), 1u);
 }
 
 class QueryTest : public DocumentStoreTest {

@@ -212,7 +212,8 @@ class DocStore {
                                         bool include_deleted = false) const;
   Result<std::size_t> count() const;
   Result<std::vector<std::string>> list_collections() const;
-  // Reconciliation items of every live (not soft-deleted) document whose key has the prefix.
+  // Reconciliation items of every stored document whose key has the prefix, soft-deleted ones
+  // included (their `_deleted` edit must reach peers); tombstoned documents are gone.
   Result<std::vector<SyncItem>> sync_items(std::string_view prefix = {}) const;
 
   // ---- tombstones ---------------------------------------------------------------------------
