@@ -150,6 +150,7 @@ await runChecks([
     assert.deepEqual(d.circles, { ...INITIAL, 'peer-alpha': 'suspect', 'peer-delta': 'dead',
                                   'peer-echo': 'healthy' });
     assert.deepEqual(d.rows.map((r) => r[1].text), ['suspect', 'degraded', 'suspect', 'dead', 'healthy']);
+    await page.screenshot({ path: join(outDir, 'topology-live.png') });
     assert.equal(await page.evaluate(() => window.peatNoReload), 'still-here');
     // Back to the start, again by event.
     await server.command('peer remove peer-echo');
@@ -174,7 +175,6 @@ await runChecks([
     await server.command('peer state peer-bravo degraded');
     await server.publish({ type: 'peer_state_changed', peer: 'peer-bravo' });
     await waitPeerClass(page, 'peer-bravo', 'degraded');
-    await page.screenshot({ path: join(outDir, 'topology-live.png') });
     assert.deepEqual(page.errors, []);
     await page.close();
   }],
