@@ -91,16 +91,17 @@ Bytes deflate_with(ByteView data, int level, int strategy) {
 Bytes deflate_raw(ByteView data) {
   // Columns of near-random bytes (typed characters) compress better with Huffman coding
   // alone, and LZ77 matching is the expensive part. Any valid raw DEFLATE stream is accepted
-  // by readers, so: Huffman first; LZ77 only when a sample shows it pays; keep the smaller.
+  // by readers, so large columns get whichever method wins on a sample; small ones get both
+  // and keep the smaller.
   constexpr int kLevel = 5;
-  Bytes huffman = deflate_with(data, kLevel, Z_HUFFMAN_ONLY);
   constexpr std::size_t kSample = 16384;
   if (data.size() > 4 * kSample) {
     ByteView sample = data.subspan(0, kSample);
     std::size_t lz = deflate_with(sample, kLevel, Z_DEFAULT_STRATEGY).size();
     std::size_t hf = deflate_with(sample, kLevel, Z_HUFFMAN_ONLY).size();
-    if (lz >= hf) return huffman;
+    return deflate_with(data, kLevel, lz < hf ? Z_DEFAULT_STRATEGY : Z_HUFFMAN_ONLY);
   }
+  Bytes huffman = deflate_with(data, kLevel, Z_HUFFMAN_ONLY);
   Bytes normal = deflate_with(data, kLevel, Z_DEFAULT_STRATEGY);
   return huffman.size() < normal.size() ? huffman : normal;
 }

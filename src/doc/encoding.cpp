@@ -182,10 +182,11 @@ void RleEncoder<T>::flush() {
       write_value(value_);
       break;
     case State::kLiteral:
-      put_sleb(out_, -static_cast<std::int64_t>(literal_.size() + 1));
-      for (const auto& v : literal_) write_value(v);
+      put_sleb(out_, -static_cast<std::int64_t>(literal_count_ + 1));
+      out_.insert(out_.end(), literal_.begin(), literal_.end());
       write_value(value_);
       literal_.clear();
+      literal_count_ = 0;
       break;
   }
   state_ = State::kEmpty;
@@ -212,7 +213,8 @@ void RleEncoder<T>::append(const T& v) {
         state_ = State::kRun;
         count_ = 2;
       } else {
-        literal_.push_back(std::move(value_));
+        write_one(literal_, value_);
+        literal_count_ = 1;
         value_ = v;
         state_ = State::kLiteral;
       }
@@ -228,13 +230,15 @@ void RleEncoder<T>::append(const T& v) {
       return;
     case State::kLiteral:
       if (v == value_) {
-        put_sleb(out_, -static_cast<std::int64_t>(literal_.size()));
-        for (const auto& x : literal_) write_value(x);
+        put_sleb(out_, -static_cast<std::int64_t>(literal_count_));
+        out_.insert(out_.end(), literal_.begin(), literal_.end());
         literal_.clear();
+        literal_count_ = 0;
         state_ = State::kRun;
         count_ = 2;
       } else {
-        literal_.push_back(std::move(value_));
+        write_one(literal_, value_);
+        ++literal_count_;
         value_ = v;
       }
       return;

@@ -59,7 +59,8 @@ class RleEncoder {
   State state_ = State::kEmpty;
   std::uint64_t count_ = 0;
   T value_{};
-  std::vector<T> literal_;
+  Bytes literal_;  // encoded literal values before value_
+  std::size_t literal_count_ = 0;
   Bytes out_;
 };
 
