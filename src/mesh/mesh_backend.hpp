@@ -1,5 +1,7 @@
-// MeshBackend: the BrokerBackend of a PeatMesh (peers, topology, documents, metrics). Its
-// methods run on the mesh's network thread (the broker lives on the same IoLoop).
+// MeshBackend: the BrokerBackend of a PeatMesh (peers, topology, documents, metrics). The broker
+// calls it on the mesh's network thread (same IoLoop), where it runs inline; from any other
+// thread each call is posted there like a public PeatMesh method. A stopped mesh serves
+// nothing (empty lists, NOT_RUNNING).
 #pragma once
 
 #include "peat/broker/backend.hpp"

@@ -685,18 +685,24 @@ broker::NodeInfo MeshBackend::node_info() {
 broker::Readiness MeshBackend::readiness() {
   broker::Readiness r;
   bool running = mesh_.current_state() == MeshState::kRunning;
+  bool store =
+      running && mesh_.on_network<bool>([this]() -> Result<bool> { return mesh_.docs != nullptr; })
+                     .value_or(false);
   r.checks.push_back(
       {"mesh", running, running ? std::nullopt : std::optional<std::string>("mesh not running")});
-  r.checks.push_back({"store", mesh_.docs != nullptr,
-                      mesh_.docs ? std::nullopt : std::optional<std::string>("no data dir")});
+  r.checks.push_back(
+      {"store", store, store ? std::nullopt : std::optional<std::string>("no document store")});
   r.checks.push_back({"sync", false, std::string("sync engine not in this build")});
   r.ready = running;
   return r;
 }
 
 std::vector<broker::PeerSummary> MeshBackend::peers() {
+  auto views = mesh_.on_network<std::vector<PeerView>>(
+      [this]() -> Result<std::vector<PeerView>> { return mesh_.peers_local(); });
   std::vector<broker::PeerSummary> out;
-  for (const auto& v : mesh_.peers_local()) {
+  if (!views) return out;
+  for (const auto& v : *views) {
     if (!v.connected) continue;
     out.push_back({v.node_id, true, v.state,
                    v.rtt_ms ? std::optional<std::uint64_t>(*v.rtt_ms) : std::nullopt});
@@ -711,36 +717,49 @@ std::optional<broker::PeerSummary> MeshBackend::peer(const std::string& id) {
 }
 
 broker::TopologySummary MeshBackend::topology() {
-  return {mesh_.connected_count(), mesh_.role(), 0};
+  auto t = mesh_.on_network<broker::TopologySummary>([this]() -> Result<broker::TopologySummary> {
+    return broker::TopologySummary{mesh_.connected_count(), mesh_.role(), 0};
+  });
+  return t ? *t : broker::TopologySummary{0, "stopped", 0};
 }
 
 std::optional<std::vector<std::string>> MeshBackend::list_documents(const std::string& collection) {
-  auto docs = mesh_.query_local(store::Query(collection));
+  auto docs = mesh_.on_network<std::vector<std::string>>(
+      [this, collection] { return mesh_.query_local(store::Query(collection)); });
   if (!docs || docs->empty()) return std::nullopt;  // Rust: empty collection = not available
   return std::move(docs.value());
 }
 
 std::optional<std::string> MeshBackend::get_document(const std::string& collection,
                                                      const std::string& id) {
-  auto d = mesh_.get_local(collection, id);
+  auto d = mesh_.on_network<std::optional<std::string>>(
+      [this, collection, id] { return mesh_.get_local(collection, id); });
   if (!d) return std::nullopt;
   return *d;
 }
 
 Status MeshBackend::put_document(const std::string& collection, const std::string& id,
                                  const std::string& json_text) {
-  return mesh_.put_local(collection, id, json_text);
+  auto r = mesh_.on_network<bool>([this, collection, id, json_text]() -> Result<bool> {
+    PEAT_TRY_STATUS(mesh_.put_local(collection, id, json_text));
+    return true;
+  });
+  if (!r) return r.error();
+  return {};
 }
 
 Result<bool> MeshBackend::delete_document(const std::string& collection, const std::string& id) {
-  return mesh_.delete_local(collection, id);
+  return mesh_.on_network<bool>(
+      [this, collection, id] { return mesh_.delete_local(collection, id); });
 }
 
 Result<std::vector<std::string>> MeshBackend::query_documents(const std::string& collection,
                                                               const std::string& query_json) {
   auto q = parse_query(collection, query_json);
   if (!q) return q.error();
-  return mesh_.query_local(*q);
+  store::Query query = *q;
+  return mesh_.on_network<std::vector<std::string>>(
+      [this, query] { return mesh_.query_local(query); });
 }
 
 std::vector<broker::MetricSample> MeshBackend::metrics() {
@@ -750,25 +769,31 @@ std::vector<broker::MetricSample> MeshBackend::metrics() {
   auto counter = [](std::string name, std::string help, double v) {
     return broker::MetricSample{std::move(name), std::move(help), "counter", {}, v};
   };
-  std::vector<broker::MetricSample> m;
-  m.push_back(gauge("peat_mesh_peers_connected", "Peers with an open QUIC connection",
-                    static_cast<double>(mesh_.connected_count())));
-  m.push_back(gauge("peat_mesh_peers_known", "Peers known from discovery",
-                    static_cast<double>(mesh_.known.size())));
-  m.push_back(counter("peat_mesh_peer_joins_total", "Peer connections established",
-                      static_cast<double>(mesh_.peers_joined)));
-  m.push_back(counter("peat_mesh_peer_leaves_total", "Peer connections closed",
-                      static_cast<double>(mesh_.peers_left)));
-  m.push_back(counter("peat_mesh_documents_written_total", "Documents written through this node",
-                      static_cast<double>(mesh_.documents_written)));
-  m.push_back(gauge("peat_mesh_sync_enabled", "1 when the mesh sync engine is running", 0));
-  m.push_back(gauge("peat_mesh_uptime_seconds", "Seconds since the mesh started",
-                    static_cast<double>(node_info().uptime_secs)));
-  if (mesh_.docs) {
-    if (auto n = mesh_.docs->base().count())
-      m.push_back(gauge("peat_mesh_documents", "Documents in the store", static_cast<double>(*n)));
-  }
-  return m;
+  auto uptime = static_cast<double>(node_info().uptime_secs);
+  auto m = mesh_.on_network<std::vector<broker::MetricSample>>(
+      [&]() -> Result<std::vector<broker::MetricSample>> {
+        std::vector<broker::MetricSample> out;
+        out.push_back(gauge("peat_mesh_peers_connected", "Peers with an open QUIC connection",
+                            static_cast<double>(mesh_.connected_count())));
+        out.push_back(gauge("peat_mesh_peers_known", "Peers known from discovery",
+                            static_cast<double>(mesh_.known.size())));
+        out.push_back(counter("peat_mesh_peer_joins_total", "Peer connections established",
+                              static_cast<double>(mesh_.peers_joined)));
+        out.push_back(counter("peat_mesh_peer_leaves_total", "Peer connections closed",
+                              static_cast<double>(mesh_.peers_left)));
+        out.push_back(counter("peat_mesh_documents_written_total",
+                              "Documents written through this node",
+                              static_cast<double>(mesh_.documents_written)));
+        out.push_back(gauge("peat_mesh_sync_enabled", "1 when the mesh sync engine runs", 0));
+        out.push_back(gauge("peat_mesh_uptime_seconds", "Seconds since the mesh started", uptime));
+        if (mesh_.docs) {
+          if (auto n = mesh_.docs->base().count())
+            out.push_back(
+                gauge("peat_mesh_documents", "Documents in the store", static_cast<double>(*n)));
+        }
+        return out;
+      });
+  return m ? std::move(m.value()) : std::vector<broker::MetricSample>{};
 }
 
 // ---------------------------------------------------------------------------------------------
