@@ -105,7 +105,8 @@ class OtaSender {
 };
 
 // OtaSender wired to a LiteBridge: the node's BrokerBackend::start_ota / ota_status call
-// start() / status(). Must be used on the loop thread.
+// start() / status(). Must be used on the loop thread; the bridge must outlive the service (the
+// service installs itself as the bridge's OTA handler and removes itself when destroyed).
 class OtaService {
  public:
   OtaService(EventLoop& loop, LiteBridge& bridge, OtaConfig config = {},
