@@ -107,6 +107,7 @@ struct Node {
   std::unique_ptr<store::DocumentStore> store;
   std::unique_ptr<sim::SimTransport> transport;
   std::unique_ptr<SyncEngine> engine;
+  std::uint64_t remote_changes = 0;  // documents changed by data from peers
 };
 
 struct Net {
@@ -130,7 +131,10 @@ struct Net {
     n->transport = std::make_unique<sim::SimTransport>(net, name);
     SyncEngineConfig cfg;
     cfg.node_id = name;
-    n->engine = std::make_unique<SyncEngine>(loop, *n->transport, *n->store, cfg);
+    SyncEngineEvents ev;
+    Node* np = n.get();
+    ev.on_remote_change = [np](const std::string&, const PeerId&) { ++np->remote_changes; };
+    n->engine = std::make_unique<SyncEngine>(loop, *n->transport, *n->store, cfg, ev);
     (void)n->engine->start();
     n->engine->attach_events();
     (void)n->transport->start();
@@ -170,7 +174,14 @@ void BM_PropagationHops(benchmark::State& state) {
   }
   net.loop.run_for(std::chrono::seconds(1));
   std::int64_t v = 0;
-  auto arrived = [&] { return net.heads("h0", "notes:x") == net.heads(line.back(), "notes:x"); };
+  // The predicate runs after every event: compare documents only when the last node changed.
+  Node& last = *net.nodes[line.back()];
+  std::uint64_t seen = 0;
+  auto arrived = [&] {
+    if (last.remote_changes == seen) return false;
+    seen = last.remote_changes;
+    return net.heads("h0", "notes:x") == net.heads(line.back(), "notes:x");
+  };
   net.write("h0", "notes:x", ++v);  // warm-up: sessions learn each other's heads
   net.loop.run_until(arrived, std::chrono::seconds(10));
   double virt_ms = 0;
@@ -212,8 +223,14 @@ void BM_CatchUpThroughput(benchmark::State& state) {
     changes = static_cast<std::size_t>(docs * changes_per_doc);
     state.ResumeTiming();
     net->nodes["a"]->engine->add_peer("b");
+    // Compare the documents only once b has seen every document change at least once, and
+    // then only after further changes.
+    Node& b = *net->nodes["b"];
+    std::uint64_t seen = 0;
     net->loop.run_until(
         [&] {
+          if (b.remote_changes < keys.size() || b.remote_changes == seen) return false;
+          seen = b.remote_changes;
           for (const auto& k : keys) {
             if (net->heads("a", k) != net->heads("b", k)) return false;
           }

@@ -243,6 +243,59 @@ TEST(SyncEngine, BandwidthCapAndPriorities) {
   EXPECT_LT(last_alert, first_bulk);
 }
 
+// A transport with a tiny send queue: the engine gets WOULD_BLOCK, keeps the refused frame,
+// waits for on_writable and still delivers everything, in order.
+TEST(SyncEngine, BackPressureFromTheTransport) {
+  sim::SimTransportConfig tc;
+  tc.window = 2;
+  tc.send_queue_limit = 2;
+  sim::LinkConfig slow;
+  slow.delay = milliseconds(5);
+  Mesh m(12, {}, tc);
+  m.net().set_default_link(slow);
+  m.add("a");
+  m.add("b");
+  auto ks = keys("notes", 150);
+  for (const auto& k : ks) m.write("a", k, "v", 1);
+  m.link("a", "b");
+  ASSERT_TRUE(m.run_until_converged(ks, seconds(30)));
+  EXPECT_GT(m.node("a").engine->stats("b").would_block, 0u);
+  EXPECT_TRUE(m.node("a").errors.empty());
+  EXPECT_TRUE(m.node("b").errors.empty());
+}
+
+// Relays that do not fit the per-peer control budget are dropped (counted), never queued
+// without bound; the connect-time tombstone exchange still delivers them later.
+TEST(SyncEngine, ControlQueueIsBounded) {
+  SyncEngineConfig cfg;
+  cfg.max_control_queue_bytes = 4096;
+  cfg.peer_bandwidth_bps = 2'000;
+  cfg.peer_burst_bytes = 1'000;
+  Mesh m(13, cfg);
+  m.add("a");
+  m.add("b");
+  m.link("a", "b");
+  m.loop().run_for(milliseconds(200));
+  for (int i = 0; i < 200; ++i) {
+    std::string k = "tracks:" + std::to_string(i);
+    m.write("a", k, "v", 1);
+  }
+  m.loop().run_for(milliseconds(10));
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(m.node("a").engine->delete_document("tracks:" + std::to_string(i)).ok());
+  }
+  m.loop().run_for(milliseconds(50));
+  EXPECT_GT(m.node("a").engine->stats("b").relays_dropped, 0u);
+  // Reconnect: the full tombstone exchange repairs what was dropped.
+  m.net().partition({{"a"}, {"b"}});
+  m.loop().run_for(seconds(5));
+  m.net().heal();
+  m.loop().run_for(seconds(60));
+  auto ts = m.node("b").store->base().tombstones("tracks");
+  ASSERT_TRUE(ts.ok());
+  EXPECT_EQ(ts->size(), 200u);
+}
+
 TEST(SyncEngine, WindowedCollectionSkipsOldDocumentsOnReconcile) {
   Mesh m(10);
   m.add("a");

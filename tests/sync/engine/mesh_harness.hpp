@@ -47,7 +47,9 @@ struct MeshNode {
 
 class Mesh {
  public:
-  explicit Mesh(std::uint64_t seed, SyncEngineConfig base = {}) : net_(loop_, seed), base_(base) {}
+  explicit Mesh(std::uint64_t seed, SyncEngineConfig base = {},
+                sim::SimTransportConfig transport = {})
+      : net_(loop_, seed), base_(base), transport_config_(transport) {}
   ~Mesh() {
     for (auto& [n, node] : nodes_) node.engine.reset();
   }
@@ -157,7 +159,7 @@ class Mesh {
     auto s = store::DocumentStore::open(dirs_[n.name]->path(), actor_for(n.name), opts);
     ASSERT_TRUE(s.ok()) << s.error().to_string();
     n.store = std::move(*s);
-    n.transport = std::make_unique<sim::SimTransport>(net_, n.name);
+    n.transport = std::make_unique<sim::SimTransport>(net_, n.name, transport_config_);
     SyncEngineConfig cfg = base_;
     cfg.node_id = n.name;
     SyncEngineEvents ev;
@@ -172,6 +174,7 @@ class Mesh {
   sim::SimLoop loop_;
   sim::SimNetwork net_;
   SyncEngineConfig base_;
+  sim::SimTransportConfig transport_config_;
   std::map<std::string, std::unique_ptr<ScratchDir>> dirs_;
   std::map<std::string, MeshNode> nodes_;
 };

@@ -100,6 +100,25 @@ TEST(SyncMesh, LineTopologyMultiHop) {
   EXPECT_TRUE(t->has_value());
 }
 
+// Relayed tombstones carry a hop budget and a content digest: with relay_ttl = 1 a delete
+// reaches two hops (sender's peer, then one forward) and stops; nodes never forward a relay
+// twice, even when it comes back to them along a cycle.
+TEST(SyncMesh, TombstoneRelayTtlBoundsHops) {
+  SyncEngineConfig cfg;
+  cfg.relay_ttl = 1;
+  Mesh m(81, cfg);
+  std::vector<std::string> line = {"a", "b", "c", "d"};
+  for (const auto& n : line) m.add(n);
+  for (std::size_t i = 0; i + 1 < line.size(); ++i) m.link(line[i], line[i + 1]);
+  m.write("a", "tracks:t", "v", 1);
+  ASSERT_TRUE(m.run_until_converged({"tracks:t"}, seconds(2)));
+  ASSERT_TRUE(m.node("a").engine->delete_document("tracks:t").ok());
+  m.loop().run_for(seconds(1));
+  EXPECT_EQ(m.json_at("b", "tracks:t"), "<absent>");
+  EXPECT_EQ(m.json_at("c", "tracks:t"), "<absent>");
+  EXPECT_NE(m.json_at("d", "tracks:t"), "<absent>");
+}
+
 TEST(SyncMesh, CrashRestartKeepsCommittedDataAndCatchesUp) {
   Mesh m(71);
   for (auto n : {"a", "b", "c"}) m.add(n);
