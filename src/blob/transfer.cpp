@@ -129,6 +129,17 @@ Result<BlobReceiver> BlobReceiver::start(BlobStore& store, const BlobToken& toke
   return r;
 }
 
+std::optional<BlobReceiver::ResumePoint> BlobReceiver::peek_checkpoint(const BlobStore& store,
+                                                                       const BlobHash& hash) {
+  std::string hex = hash_to_hex(hash);
+  auto ckpt = read_checkpoint(store.partial_dir() / (hex + ".ckpt"));
+  if (!ckpt || ckpt->hash != hex || ckpt->offset > ckpt->size) return std::nullopt;
+  std::error_code ec;
+  auto part_size = fs::file_size(store.partial_dir() / (hex + ".part"), ec);
+  if (ec || part_size < ckpt->offset) return std::nullopt;
+  return ResumePoint{ckpt->size, ckpt->offset};
+}
+
 std::vector<TransferEvent> BlobReceiver::take_events() {
   std::vector<TransferEvent> out;
   out.swap(events_);
@@ -166,22 +177,26 @@ Status BlobReceiver::finish() {
 }
 
 Status BlobReceiver::on_chunk(const BlobChunk& chunk, Instant now) {
+  return on_data(chunk.offset, chunk.data, chunk.last, now);
+}
+
+Status BlobReceiver::on_data(std::uint64_t offset, ByteView data, bool last, Instant now) {
   if (complete_ || failed_) return make_error("TRANSFER_OVER", "this transfer has ended");
-  if (chunk.offset != offset_) {
+  if (offset != offset_) {
     return make_error("OUT_OF_ORDER", "expected the chunk at offset " + std::to_string(offset_) +
-                                          ", got " + std::to_string(chunk.offset));
+                                          ", got " + std::to_string(offset));
   }
-  if (chunk.data.size() > token_.size - offset_) {
+  if (data.size() > token_.size - offset_) {
     return fail(make_error("BLOB_TOO_LARGE", "chunk runs past the announced size of " +
                                                  std::to_string(token_.size) + " bytes"));
   }
-  Status st = file_->append(chunk.data);
+  Status st = file_->append(data);
   if (!st.ok()) return fail(st.error());
-  hasher_->update(chunk.data);
-  offset_ += chunk.data.size();
+  hasher_->update(data);
+  offset_ += data.size();
   events_.push_back({TransferEventKind::kProgress, offset_, token_.size, {}});
   if (offset_ == token_.size) return finish();
-  if (chunk.last) {
+  if (last) {
     return fail(make_error("BLOB_TRUNCATED", "sender ended at " + std::to_string(offset_) + " of " +
                                                  std::to_string(token_.size) + " bytes"));
   }

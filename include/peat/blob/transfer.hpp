@@ -79,6 +79,13 @@ class BlobReceiver {
   // is complete at once (resume_offset() == size).
   static Result<BlobReceiver> start(BlobStore& store, const BlobToken& token,
                                     TransferProfile profile, Instant now);
+  // The checkpoint a start() for `hash` would resume from, without touching anything:
+  // {size announced, offset}, or nullopt when there is no usable checkpoint.
+  struct ResumePoint {
+    std::uint64_t size = 0;
+    std::uint64_t offset = 0;
+  };
+  static std::optional<ResumePoint> peek_checkpoint(const BlobStore& store, const BlobHash& hash);
   BlobReceiver(BlobReceiver&&) noexcept;
   BlobReceiver& operator=(BlobReceiver&&) noexcept;
   ~BlobReceiver();
@@ -87,6 +94,8 @@ class BlobReceiver {
   std::uint64_t resume_offset() const { return offset_; }
   bool complete() const { return complete_; }
   bool resumed() const { return resumed_; }
+  bool failed() const { return failed_; }
+  const BlobToken& token() const { return token_; }
   // Events since the last call (Started is queued by start()).
   std::vector<TransferEvent> take_events();
 
@@ -94,6 +103,8 @@ class BlobReceiver {
   // changes), "BLOB_TOO_LARGE" / "BLOB_VERIFY_FAILED" (the partial file is deleted and the
   // transfer is over), I/O errors.
   Status on_chunk(const BlobChunk& chunk, Instant now);
+  // The same without owning the bytes (`last`: the sender says nothing follows).
+  Status on_data(std::uint64_t offset, ByteView data, bool last, Instant now);
   // Writes a checkpoint now (e.g. before a planned shutdown).
   Status checkpoint();
 
