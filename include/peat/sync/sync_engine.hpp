@@ -61,6 +61,9 @@ struct SyncEngineConfig {
   // Redial of peers added with add_peer: exponential backoff between these bounds.
   Duration redial_initial = std::chrono::milliseconds(250);
   Duration redial_max = std::chrono::seconds(4);
+  // The peer with the smaller id starts the negentropy round; the other starts one itself if
+  // none arrived within this delay.
+  Duration reconcile_fallback = std::chrono::seconds(2);
   // Reconcile again with every connected peer this often (0 = only on connect).
   Duration resync_interval = Duration::zero();
 };

@@ -32,6 +32,7 @@ enum class MessageType : std::uint8_t {
   kNegentropyRequest = 0x0A,   // defined by Rust, never sent, rejected
   // ---- added by peat-mesh C++ (unknown to the Rust crate) ----
   kNegentropyNeed = 0x10,  // initiator → responder: ids the initiator lacks (u32 n, n x 32 bytes)
+  kNegentropyContinue = 0x11,  // initiator → responder: a later round (Rust reuses 0x09 for it)
 };
 
 // Whether `type` is a message type this implementation accepts as a top-level frame.

@@ -59,6 +59,7 @@ struct SyncEngine::Peer {
   std::vector<TombstoneMessage> tombstone_backlog;  // connect-time exchange, sent in chunks
   std::size_t tombstone_pos = 0;
 
+  std::uint64_t generation = 0;
   PeerSyncStats stats;
 };
 
@@ -86,6 +87,7 @@ struct SyncEngine::Impl {
   std::deque<Digest> relay_order;
   std::set<Digest> relay_seen;
   std::uint64_t next_batch_id = 1;
+  std::uint64_t generation = 0;         // connection counter (timers check they still apply)
   std::optional<PeerId> applying_from;  // set while writing data received from this peer
   TimerId resync_timer = 0;
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
@@ -595,7 +597,7 @@ struct SyncEngine::Impl {
       for (const auto& key : step->have_keys) mark_dirty(p, key);
       p.found_different += step->have_keys.size() + step->need_ids.size();
       p.need_acc.insert(p.need_acc.end(), step->need_ids.begin(), step->need_ids.end());
-      if (step->next) return send_negentropy(id, p, MessageType::kNegentropyResponse, *step->next);
+      if (step->next) return send_negentropy(id, p, MessageType::kNegentropyContinue, *step->next);
       // Complete: tell the responder which of its documents we lack, in capped frames.
       std::size_t per_frame = std::max<std::size_t>(1, (config.max_payload - 4) / kNegIdSize);
       for (std::size_t i = 0; i < p.need_acc.size(); i += per_frame) {
@@ -611,7 +613,10 @@ struct SyncEngine::Impl {
       p.stats.docs_found_different += p.found_different;
       return;
     }
-    if (f.type == MessageType::kNegentropyResponse && p.responder) {
+    // 0x11 from us, or 0x09 from a Rust initiator that has no reply pending from us.
+    if ((f.type == MessageType::kNegentropyContinue ||
+         f.type == MessageType::kNegentropyResponse) &&
+        p.responder) {
       auto reply = p.responder->respond(f.payload);
       if (!reply.ok()) {
         p.responder.reset();
@@ -677,6 +682,7 @@ struct SyncEngine::Impl {
       case MessageType::kNegentropyInit:
       case MessageType::kNegentropyResponse:
       case MessageType::kNegentropyNeed:
+      case MessageType::kNegentropyContinue:
         return handle_negentropy(id, p, f);
       default:
         ++p.stats.decode_errors;
@@ -804,6 +810,7 @@ void SyncEngine::on_connected(const PeerId& id) {
   }
   auto p = std::make_unique<Peer>(m.config, m.loop.now());
   Peer& peer = *p;
+  peer.generation = ++m.generation;
   m.peers[id] = std::move(p);
   auto ts = m.store.base().tombstones();
   if (ts.ok()) {
@@ -812,6 +819,16 @@ void SyncEngine::on_connected(const PeerId& id) {
   if (m.config.node_id < id) {
     Status st = m.start_reconcile(id, peer);
     if (!st.ok()) m.report(id, st.error());
+  } else {
+    // The peer should initiate; if it has not within the fallback delay (e.g. ids configured
+    // differently on the two sides), reconcile from this side.
+    std::uint64_t generation = peer.generation;
+    m.after(m.config.reconcile_fallback, [&m, id, generation] {
+      Peer* q = m.peer_of(id);
+      if (!q || q->generation != generation || q->responder || q->initiator) return;
+      Status st = m.start_reconcile(id, *q);
+      if (!st.ok()) m.report(id, st.error());
+    });
   }
   m.schedule_pump(id, peer);
 }

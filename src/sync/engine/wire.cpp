@@ -170,6 +170,7 @@ bool is_known_type(std::uint8_t type) {
     case 0x08:
     case 0x09:
     case 0x10:
+    case 0x11:
       return true;
     default:
       return false;
@@ -200,6 +201,8 @@ const char* to_string(MessageType type) {
       return "NegentropyRequest";
     case MessageType::kNegentropyNeed:
       return "NegentropyNeed";
+    case MessageType::kNegentropyContinue:
+      return "NegentropyContinue";
   }
   return "Unknown";
 }

@@ -172,6 +172,34 @@ TEST(SyncEngine, StaleSnapshotAndDeltaFramesAreRefusedWithTheTombstone) {
   EXPECT_TRUE(t->has_value());
 }
 
+// Ids that do not match the transport's: both sides or neither consider themselves initiator.
+// Concurrent rounds stay apart (0x09 replies vs 0x11 continuations) and the fallback timer
+// starts a round when nobody did.
+TEST(SyncEngine, NegentropyRolesAreRobust) {
+  for (auto ids : {std::pair<std::string, std::string>{"a", "0"}, {"z", "zz"}}) {
+    SyncEngineConfig cfg;
+    cfg.negentropy_frame_limit = 4096;  // several rounds
+    Mesh m(14, cfg);
+    m.add("a");
+    m.add("b");
+    SyncEngineConfig ca = cfg, cb = cfg;
+    ca.node_id = ids.first;
+    cb.node_id = ids.second;
+    m.replace_engine("a", ca);
+    m.replace_engine("b", cb);
+    std::vector<std::string> ks;
+    for (int i = 0; i < 600; ++i) {
+      ks.push_back("notes:" + std::to_string(i));
+      m.write(i % 2 ? "a" : "b", ks.back(), "v", i);
+    }
+    m.link("a", "b");
+    ASSERT_TRUE(m.run_until_converged(ks, seconds(20))) << ids.first << "/" << ids.second;
+    EXPECT_TRUE(m.node("a").errors.empty()) << m.node("a").errors.front().to_string();
+    EXPECT_TRUE(m.node("b").errors.empty()) << m.node("b").errors.front().to_string();
+    EXPECT_GT(m.node("a").engine->stats("b").negentropy_rounds, 2u);
+  }
+}
+
 TEST(SyncEngine, SyncStatesPersistPerPeer) {
   Mesh m(8);
   m.add("a");

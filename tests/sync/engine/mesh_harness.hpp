@@ -88,6 +88,18 @@ class Mesh {
     for (const auto& l : n.links) n.engine->add_peer(l);
   }
 
+  // Swaps the node's engine for one with this config (node_id as given) and events.
+  void replace_engine(const std::string& name, SyncEngineConfig cfg, SyncEngineEvents ev = {}) {
+    MeshNode& n = nodes_.at(name);
+    n.engine.reset();
+    MeshNode* np = &n;
+    if (!ev.on_error)
+      ev.on_error = [np](const PeerId&, const Error& e) { np->errors.push_back(e); };
+    n.engine = std::make_unique<SyncEngine>(loop_, *n.transport, *n.store, cfg, ev);
+    ASSERT_TRUE(n.engine->start().ok());
+    n.engine->attach_events();
+  }
+
   static doc::ActorId actor_for(const std::string& name) {
     doc::ActorId a(16, 0);
     for (std::size_t i = 0; i < name.size() && i < 16; ++i) {

@@ -36,7 +36,7 @@ TEST(SyncWire, FrameDecoderRejectsBadInput) {
   trailing.push_back(0);
   EXPECT_NE(decode_frame(trailing).error().message.find("trailing"), std::string::npos);
   // Unknown type 0x03, never-sent 0x02 and 0x0A.
-  for (int t : {0x02, 0x03, 0x0A, 0x11, 0xFF}) {
+  for (int t : {0x02, 0x03, 0x0A, 0x12, 0xFF}) {
     Bytes bad = good;
     bad[3] = static_cast<std::uint8_t>(t);
     auto r = decode_frame(bad);
