@@ -257,3 +257,26 @@ TEST_F(BridgeUdpTest, OtaStartErrors) {
 
 }  // namespace
 }  // namespace peat::lite
+
+namespace peat::lite {
+namespace {
+
+TEST(UdpPort, BindConflictIsReported) {
+  runtime::IoLoop loop;
+  auto first = make_udp_port(
+      loop, {.bind_address = "127.0.0.1", .port = 0, .broadcast = false, .reuse_address = false});
+  ASSERT_TRUE(first->open([](const PeerAddress&, ByteView) {}).ok());
+  auto taken = first->local_address().port;
+  auto second = make_udp_port(
+      loop,
+      {.bind_address = "127.0.0.1", .port = taken, .broadcast = false, .reuse_address = false});
+  auto st = second->open([](const PeerAddress&, ByteView) {});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "BIND_FAILED");
+  EXPECT_EQ(second->send_to(first->local_address(), Bytes{1}).error().code, "NOT_STARTED");
+  auto bad = make_udp_port(loop, {.bind_address = "not-an-ip"});
+  EXPECT_EQ(bad->open([](const PeerAddress&, ByteView) {}).error().code, "BIND_FAILED");
+}
+
+}  // namespace
+}  // namespace peat::lite
