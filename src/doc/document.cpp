@@ -290,8 +290,11 @@ struct Document::Impl {
     return out;
   }
 
-  Status apply_all(std::vector<Incoming> incoming) {
+  // Applies queued + incoming changes in dependency order. On failure, `*bad_queued` names
+  // the failing change when it came from the queue rather than from `incoming`.
+  Status apply_all(std::vector<Incoming> incoming, std::optional<ChangeHash>* bad_queued) {
     std::vector<Incoming> cands = std::move(queue);
+    const std::size_t n_queued = cands.size();
     queue.clear();
     for (auto& i : incoming) cands.push_back(std::move(i));
     st->by_hash.reserve(st->by_hash.size() + cands.size());
@@ -300,10 +303,15 @@ struct Document::Impl {
     std::unordered_map<ChangeHash, std::vector<std::size_t>, HashHash> waiters;
     std::vector<std::size_t> stack;
     // Duplicates (the same change twice in a batch) are skipped when their turn comes.
+    auto apply_at = [&](std::size_t i) -> Status {
+      Status r = st->apply(cands[i]);
+      if (!r && i < n_queued) *bad_queued = cands[i].hash;
+      return r;
+    };
     auto apply_one = [&](std::size_t i) -> Status {
       done[i] = true;
       if (st->has(cands[i].hash)) return {};
-      PEAT_TRY_STATUS(st->apply(cands[i]));
+      PEAT_TRY_STATUS(apply_at(i));
       stack.push_back(i);
       while (!stack.empty()) {
         std::size_t j = stack.back();
@@ -316,7 +324,7 @@ struct Document::Impl {
           if (--missing[w] == 0 && !done[w]) {
             done[w] = true;
             if (st->has(cands[w].hash)) continue;
-            PEAT_TRY_STATUS(st->apply(cands[w]));
+            PEAT_TRY_STATUS(apply_at(w));
             stack.push_back(w);
           }
         }
@@ -352,17 +360,24 @@ struct Document::Impl {
     return apply_guarded(std::move(*incoming));
   }
 
+  // All-or-nothing: on failure the state and queue are restored. A queued change that turns
+  // out to be invalid once its dependencies arrive is dropped (it would otherwise fail every
+  // later call) and the call is retried without it.
   Status apply_guarded(std::vector<Incoming> incoming) {
-    std::size_t before = st->changes.size();
-    std::vector<Incoming> queue_before;
-    queue_before.reserve(queue.size());
-    for (const auto& q : queue) queue_before.push_back(q);
-    Status s = apply_all(std::move(incoming));
-    if (!s) {
+    while (true) {
+      std::size_t before = st->changes.size();
+      std::vector<Incoming> queue_before(queue.begin(), queue.end());
+      std::vector<Incoming> retry;
+      if (!queue.empty()) retry = incoming;
+      std::optional<ChangeHash> bad_queued;
+      Status s = apply_all(std::move(incoming), &bad_queued);
+      if (s) return s;
       rebuild(before);
       queue = std::move(queue_before);
+      if (!bad_queued) return s;
+      std::erase_if(queue, [&](const Incoming& q) { return q.hash == *bad_queued; });
+      incoming = std::move(retry);
     }
-    return s;
   }
 
   // ---- helpers for the API -------------------------------------------------------------------

@@ -280,6 +280,32 @@ TEST(History, SemanticErrorMidBatchIsRolledBack) {
   EXPECT_EQ(to_json(dst), "{\"a\":1,\"mine\":9}");
 }
 
+TEST(History, InvalidQueuedChangeIsDroppedWhenItsDepsArrive) {
+  Document src(actor("aaaa"));
+  ASSERT_TRUE(src.put(kRoot, "a", std::int64_t{1}).ok());
+  auto a = src.commit();
+  ASSERT_TRUE(a);
+  // Depends on `a` and targets object 3@aaaa, which never exists.
+  Change bad;
+  bad.deps = {*a};
+  bad.seq = 1;
+  bad.start_op = 5;
+  ChangeOp op;
+  op.obj = OpRef{3, 1};
+  op.key_is_str = true;
+  op.key_str = "x";
+  bad.ops.push_back(op);
+  Bytes bad_chunk = chunk::write_chunk(chunk::ChunkType::kChange,
+                                       encode_change_body(bad, {actor("dddd"), actor("aaaa")}, 0));
+  Document dst(actor("bbbb"));
+  ASSERT_TRUE(dst.apply_changes({bad_chunk}).ok());  // waits for `a`
+  EXPECT_EQ(dst.get_missing_deps({}), std::vector<ChangeHash>{*a});
+  ASSERT_TRUE(dst.apply_changes(src.get_changes({})).ok());
+  EXPECT_EQ(dst.get_heads(), std::vector<ChangeHash>{*a});
+  EXPECT_TRUE(dst.get_missing_deps({}).empty());
+  EXPECT_EQ(to_json(dst), "{\"a\":1}");
+}
+
 TEST(History, RollbackDropsPendingOps) {
   Document d(actor("aaaa"));
   ASSERT_TRUE(d.put(kRoot, "a", std::int64_t{1}).ok());
