@@ -164,33 +164,34 @@ class MockBluez : public ::testing::Test {
   }
   // A sync-data characteristic that echoes writes back as notifications, announced with
   // InterfacesAdded like BlueZ does once services are resolved.
-  void add_echo_characteristic() {
+  void add_echo_characteristic(const std::string& write_code =
+                                   "self.UpdateProperties('org.bluez.GattCharacteristic1', "
+                                   "{'Value': dbus.Array(args[0], signature='y')})") {
     const std::string uuid = characteristic_uuid(Characteristic::kSyncData);
     const char* iface = "org.bluez.GattCharacteristic1";
     const std::string notify =
         "self.UpdateProperties('org.bluez.GattCharacteristic1', {'Notifying': True})";
-    const std::string echo =
-        "self.UpdateProperties('org.bluez.GattCharacteristic1', "
-        "{'Value': dbus.Array(args[0], signature='y')})";
     const std::string announce =
         "objects['/'].EmitSignal('org.freedesktop.DBus.ObjectManager', 'InterfacesAdded', "
         "'oa{sa{sv}}', [dbus.ObjectPath(self.path), self.props])";
     call("/", "org.freedesktop.DBus.Mock", "AddObject", "ssa{sv}a(ssss)", kChar, iface, 4, "UUID",
          "s", uuid.c_str(), "Value", "ay", 0, "Notifying", "b", 0, "Flags", "as", 2, "write",
          "notify", 4, "StartNotify", "", "", notify.c_str(), "StopNotify", "", "", "", "WriteValue",
-         "aya{sv}", "", echo.c_str(), "Announce", "", "", announce.c_str());
+         "aya{sv}", "", write_code.c_str(), "Announce", "", "", announce.c_str());
     call(kChar, iface, "Announce", "");
   }
 
-  void make_transport() {
+  void make_transport(std::size_t max_queued_fragments = 256) {
     BluezConfig config;
     config.bus_address = address_;
+    config.max_queued_fragments = max_queued_fragments;
     transport_ = std::make_unique<BluezTransport>(loop_, config);
     TransportEvents ev;
     ev.on_connected = [this](const PeerId& p) { connected_.push_back(p); };
     ev.on_disconnected = [this](const PeerId& p, DisconnectReason r, const std::string& detail) {
       disconnected_.push_back({p, r, detail});
     };
+    ev.on_writable = [this](const PeerId& p) { writable_.push_back(p); };
     ev.on_message = [this](const PeerId& p, Channel c, Bytes m) {
       messages_.push_back({p, c, std::move(m)});
     };
@@ -205,11 +206,11 @@ class MockBluez : public ::testing::Test {
   }
 
   // Adapter + advertised device + started transport that has seen the device.
-  void start_with_peer() {
+  void start_with_peer(std::size_t max_queued_fragments = 256) {
     add_adapter();
     add_device("PEAT-0000ABCD");
     advertise_service(-70);
-    make_transport();
+    make_transport(max_queued_fragments);
     ASSERT_TRUE(transport_->start().ok());
     ASSERT_TRUE(run_until([&] { return discovered("0000ABCD"); }));
   }
@@ -234,6 +235,7 @@ class MockBluez : public ::testing::Test {
   std::vector<PeerId> connected_;
   std::vector<Disconnect> disconnected_;
   std::vector<Message> messages_;
+  std::vector<PeerId> writable_;
 };
 
 TEST_F(MockBluez, StartFailsWithoutAnAdapter) {
@@ -416,6 +418,36 @@ TEST_F(MockBluez, MessagesTravelThroughWriteValueAndNotifications) {
        "org.bluez.GattCharacteristic1", 1, "Value", "ay", 5, 0x7F, 0, 0, 1, 0);
   ASSERT_TRUE(run_until([&] { return transport_->rejected_fragments() == 1; }));
   EXPECT_TRUE(transport_->is_connected("0000ABCD"));
+}
+
+TEST_F(MockBluez, FullQueueSaysWouldBlockThenWritable) {
+  start_with_peer(4);
+  transport_->connect("0000ABCD", {});
+  ASSERT_TRUE(run_until([&] { return transport_->is_connected("0000ABCD"); }));
+  ASSERT_TRUE(transport_->send("0000ABCD", Channel::kSync, Bytes(40, 1)).ok());  // 3 fragments
+  auto full = transport_->send("0000ABCD", Channel::kSync, Bytes(20, 2));        // 2 more
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.error().code, "WOULD_BLOCK");
+  add_echo_characteristic();
+  ASSERT_TRUE(run_until([&] { return !writable_.empty() && messages_.size() == 1; }));
+  EXPECT_EQ(writable_[0], "0000ABCD");
+  ASSERT_TRUE(transport_->send("0000ABCD", Channel::kSync, Bytes(20, 2)).ok());
+  ASSERT_TRUE(run_until([&] { return messages_.size() == 2; }));
+  EXPECT_EQ(messages_[1].data, Bytes(20, 2));
+}
+
+TEST_F(MockBluez, FailedWriteDropsTheLink) {
+  start_with_peer();
+  transport_->connect("0000ABCD", {});
+  ASSERT_TRUE(run_until([&] { return transport_->is_connected("0000ABCD"); }));
+  add_echo_characteristic(
+      "raise dbus.exceptions.DBusException('no', name='org.bluez.Error.Failed')");
+  ASSERT_TRUE(transport_->send("0000ABCD", Channel::kSync, Bytes{1}).ok());
+  ASSERT_TRUE(run_until([&] { return !disconnected_.empty(); }));
+  EXPECT_EQ(disconnected_[0].reason, DisconnectReason::kNetworkError);
+  EXPECT_NE(disconnected_[0].detail.find("org.bluez.Error.Failed"), std::string::npos)
+      << disconnected_[0].detail;
+  EXPECT_FALSE(transport_->is_connected("0000ABCD"));
 }
 
 }  // namespace
