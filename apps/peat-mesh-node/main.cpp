@@ -258,7 +258,6 @@ int main(int argc, char** argv) {
   spdlog::info("OTA signing public key {}",
                peat::security::ota_signing_keypair(seed).public_key().to_hex());
   spdlog::warn("Peat-Lite bridge (UDP port {}) not in this build: OTA unavailable", lite_port);
-  spdlog::warn("mesh sync engine not in this build: documents stay on the node that wrote them");
 
   // Signals: block them in every thread (the network thread inherits the mask), wait here.
   sigset_t signals;
@@ -273,8 +272,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto status = mesh.status();
-  spdlog::info("Mesh started node_id={} device_id={} quic_port={} broker=http://{}:{}/api/v1",
-               hostname, mesh.device_id(), status.quic_port, broker_bind, status.broker_port);
+  spdlog::info(
+      "Mesh started node_id={} device_id={} quic_port={} broker=http://{}:{}/api/v1 sync={}",
+      hostname, mesh.device_id(), status.quic_port, broker_bind, status.broker_port,
+      status.sync_enabled ? "on" : "off");
 
   int sig = 0;
   sigwait(&signals, &sig);

@@ -22,6 +22,9 @@
 #include "peat/security/node_identity.hpp"
 #include "peat/security/os_rng.hpp"
 #include "peat/store/document_store.hpp"
+#ifdef PEAT_MESH_SYNC
+#include "peat/sync/sync_engine.hpp"
+#endif
 #include "peat/transport/quic/quic_transport.hpp"
 
 namespace peat::mesh {
@@ -137,6 +140,13 @@ std::string with_id(json doc, const std::string& id) {
   return doc.dump();
 }
 
+// A soft delete marks the document `_deleted: true`; that edit syncs to peers, whose store
+// metadata does not know it was a delete, so the mark itself decides.
+bool marked_deleted(const json& doc) {
+  auto it = doc.find("_deleted");
+  return it != doc.end() && it->is_boolean() && it->get<bool>();
+}
+
 bool valid_name(const std::string& s) {
   return !s.empty() && s.size() <= 256 && s.find(':') == std::string::npos &&
          s.find('/') == std::string::npos;
@@ -182,6 +192,9 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
   std::unique_ptr<store::DocumentStore> docs;
   store::Subscription doc_subscription;
   std::unique_ptr<transport::quic::QuicTransport> quic;
+#ifdef PEAT_MESH_SYNC
+  std::unique_ptr<sync::SyncEngine> syncer;
+#endif
   std::unique_ptr<discovery::DiscoveryStrategy> disco;
   std::shared_ptr<discovery::EventStream> disco_events;
   std::unique_ptr<broker::BrokerServer> broker;
@@ -196,7 +209,9 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
   Impl(MeshConfig c, std::string id, security::DeviceKeypair d)
       : config(std::move(c)), node_id(std::move(id)), device(std::move(d)) {}
 
-  bool on_loop() const { return loop && std::this_thread::get_id() == loop_thread.load(); }
+  bool on_loop() const {
+    return loop && std::this_thread::get_id() == loop_thread.load();
+  }
 
   MeshState current_state() const {
     std::lock_guard lock(state_mu);
@@ -244,7 +259,9 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     return n;
   }
 
-  std::string role() const { return connected_count() == 0 ? "standalone" : "peer"; }
+  std::string role() const {
+    return connected_count() == 0 ? "standalone" : "peer";
+  }
 
   KnownPeer* by_peer_id(const transport::PeerId& peer) {
     for (auto& [id, p] : known)
@@ -317,8 +334,18 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
                                     transport::DisconnectReason reason, const std::string& detail) {
       on_disconnected(peer, reason, detail);
     };
+#ifdef PEAT_MESH_SYNC
+    events.on_message = [this](const transport::PeerId& peer, transport::Channel channel,
+                               Bytes message) {
+      if (channel == transport::Channel::kSync && syncer) syncer->on_message(peer, message);
+    };
+    events.on_writable = [this](const transport::PeerId& peer) {
+      if (syncer) syncer->on_writable(peer);
+    };
+#endif
     quic->set_events(std::move(events));
     PEAT_TRY_STATUS(quic->start());
+    PEAT_TRY_STATUS(start_sync());
     quic_port = quic->local_port().value_or(0);
     spdlog::info("QUIC endpoint listening on {}:{} endpoint_id={}", config.quic_bind_host,
                  quic_port, quic->local_peer_id());
@@ -361,6 +388,41 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
       drain_discovery();
     }
     return {};
+  }
+
+  // The mesh sync engine over the QUIC transport and the store (when both exist).
+  Status start_sync() {
+#ifdef PEAT_MESH_SYNC
+    if (!docs) {
+      spdlog::warn("no data dir: mesh sync disabled");
+      return {};
+    }
+    sync::SyncEngineConfig sc;
+    sc.node_id = quic->local_peer_id();
+    sync::SyncEngineEvents se;
+    se.on_remote_change = [this](const std::string& key, const transport::PeerId& peer) {
+      auto* p = by_peer_id(peer);
+      spdlog::debug("document {} changed by {}", key, p ? p->node_id : peer);
+    };
+    se.on_error = [this](const transport::PeerId& peer, const Error& e) {
+      auto* p = by_peer_id(peer);
+      spdlog::warn("sync frame from {} rejected: {}", p ? p->node_id : peer, e.to_string());
+    };
+    syncer = std::make_unique<sync::SyncEngine>(*loop, *quic, *docs, std::move(sc), std::move(se));
+    PEAT_TRY_STATUS(syncer->start());
+    spdlog::info("mesh sync engine started");
+#else
+    spdlog::warn("mesh sync engine not in this build: documents stay on the node that wrote them");
+#endif
+    return {};
+  }
+
+  bool sync_enabled() const {
+#ifdef PEAT_MESH_SYNC
+    return syncer != nullptr;
+#else
+    return false;
+#endif
   }
 
   Status start_broker() {
@@ -451,6 +513,9 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     }
     ++peers_joined;
     spdlog::info("Peer connected node_id={} endpoint_id={}", name, peer);
+#ifdef PEAT_MESH_SYNC
+    if (syncer) syncer->on_connected(peer);
+#endif
     emit(PeerJoined{name});
     emit(TopologyChanged{role(), connected_count()});
   }
@@ -460,6 +525,9 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     auto* p = by_peer_id(peer);
     if (!p) return;
     p->dialing = false;
+#ifdef PEAT_MESH_SYNC
+    if (syncer && p->connected) syncer->on_disconnected(peer);
+#endif
     if (!p->connected) {
       spdlog::debug("connection to {} failed: {} {}", p->node_id, transport::to_string(reason),
                     detail);
@@ -488,7 +556,24 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
   }
 
   void close_transport() {
-    if (quic) quic->stop();
+#ifdef PEAT_MESH_SYNC
+    if (syncer) syncer->stop();  // persists the sync states of connected peers
+#endif
+    if (quic) {
+      // Goodbye: close each connection with a CONNECTION_CLOSE, then the socket.
+      for (const auto& [id, p] : known)
+        if (p.connected) quic->disconnect(p.peer_id);
+      quic->stop();
+    }
+  }
+
+  // Nothing queued for any peer (the drain of a graceful stop ends early then).
+  bool drained() const {
+#ifdef PEAT_MESH_SYNC
+    return !syncer || syncer->idle();
+#else
+    return true;
+#endif
   }
 
   // ---- documents (network thread) ---------------------------------------------------------
@@ -526,7 +611,7 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     if (!*live) return std::optional<std::string>();
     auto j = docs->get_json(collection + ":" + id);
     if (!j) return j.error();
-    if (!*j) return std::optional<std::string>();
+    if (!*j || marked_deleted(**j)) return std::optional<std::string>();
     return std::optional<std::string>(with_id(std::move(**j), id));
   }
 
@@ -537,9 +622,18 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     auto live = is_live(key);
     if (!live) return live.error();
     if (!*live) return false;
+    auto current = docs->get_json(key);
+    if (!current) return current.error();
+    if (!*current || marked_deleted(**current)) return false;
     // A soft delete first writes `_deleted: true`; report it as one deletion, not a put too.
     deleting_key = key;
+#ifdef PEAT_MESH_SYNC
+    // The engine deletes by the collection's policy and sends the tombstone to the peers.
+    auto r =
+        syncer ? syncer->delete_document(key) : docs->remove(key, loop->unix_millis(), node_id);
+#else
     auto r = docs->remove(key, loop->unix_millis(), node_id);
+#endif
     deleting_key.clear();
     if (!r) return r.error();
     if (r->outcome == store::DeleteOutcome::kImmutable)
@@ -553,7 +647,8 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     if (!rows) return rows.error();
     std::vector<std::string> out;
     out.reserve(rows->size());
-    for (auto& [id, j] : *rows) out.push_back(with_id(std::move(j), id));
+    for (auto& [id, j] : *rows)
+      if (!marked_deleted(j)) out.push_back(with_id(std::move(j), id));
     return out;
   }
 
@@ -618,6 +713,18 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     return {};
   }
 
+  // Calls done once nothing is queued for any peer, or at the deadline (checks every 20 ms).
+  void drain_then(Instant deadline, std::function<void()> done) {
+    if (drained() || loop->now() >= deadline) {
+      done();
+      return;
+    }
+    loop->call_after(std::chrono::milliseconds(20),
+                     [this, deadline, done = std::move(done)]() mutable {
+                       drain_then(deadline, std::move(done));
+                     });
+  }
+
   // Stops the network thread after shutting its subsystems; destroys them in reverse order.
   void teardown(bool graceful) {
     std::promise<void> done;
@@ -629,17 +736,21 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
         done.set_value();
       };
       if (graceful && quic && config.drain_timeout.count() > 0) {
-        loop->call_after(config.drain_timeout, finish);
+        drain_then(loop->now() + config.drain_timeout, finish);
       } else {
         finish();
       }
     });
     finished.wait();
     // Let the connection-close packets go out, then end the thread.
-    loop->post([this] { loop->stop(); });
+    loop->post(
+        [this] { loop->call_after(std::chrono::milliseconds(50), [this] { loop->stop(); }); });
     thread.join();
     loop_thread.store(std::thread::id{});
     broker.reset();
+#ifdef PEAT_MESH_SYNC
+    syncer.reset();
+#endif
     disco_events.reset();
     disco.reset();
     quic.reset();
@@ -692,7 +803,12 @@ broker::Readiness MeshBackend::readiness() {
       {"mesh", running, running ? std::nullopt : std::optional<std::string>("mesh not running")});
   r.checks.push_back(
       {"store", store, store ? std::nullopt : std::optional<std::string>("no document store")});
-  r.checks.push_back({"sync", false, std::string("sync engine not in this build")});
+  bool sync_on =
+      running && mesh_.on_network<bool>([this]() -> Result<bool> { return mesh_.sync_enabled(); })
+                     .value_or(false);
+  r.checks.push_back(
+      {"sync", sync_on,
+       sync_on ? std::nullopt : std::optional<std::string>("mesh sync engine not running")});
   r.ready = running;
   return r;
 }
@@ -784,7 +900,44 @@ std::vector<broker::MetricSample> MeshBackend::metrics() {
         out.push_back(counter("peat_mesh_documents_written_total",
                               "Documents written through this node",
                               static_cast<double>(mesh_.documents_written)));
-        out.push_back(gauge("peat_mesh_sync_enabled", "1 when the mesh sync engine runs", 0));
+        out.push_back(gauge("peat_mesh_sync_enabled", "1 when the mesh sync engine runs",
+                            mesh_.sync_enabled() ? 1 : 0));
+#ifdef PEAT_MESH_SYNC
+        if (mesh_.syncer) {
+          sync::PeerSyncStats total;
+          for (const auto& peer : mesh_.syncer->peers()) {
+            auto st = mesh_.syncer->stats(peer);
+            total.bytes_sent += st.bytes_sent;
+            total.bytes_received += st.bytes_received;
+            total.negentropy_rounds += st.negentropy_rounds;
+            total.deltas_sent += st.deltas_sent;
+            total.snapshots_sent += st.snapshots_sent;
+            total.tombstones_applied += st.tombstones_applied;
+            total.decode_errors += st.decode_errors;
+          }
+          out.push_back(counter("peat_mesh_sync_bytes_sent_total",
+                                "Sync bytes sent to connected peers",
+                                static_cast<double>(total.bytes_sent)));
+          out.push_back(counter("peat_mesh_sync_bytes_received_total",
+                                "Sync bytes received from connected peers",
+                                static_cast<double>(total.bytes_received)));
+          out.push_back(counter("peat_mesh_sync_negentropy_rounds_total",
+                                "Negentropy rounds with connected peers",
+                                static_cast<double>(total.negentropy_rounds)));
+          out.push_back(counter("peat_mesh_sync_deltas_sent_total",
+                                "Automerge sync messages sent to connected peers",
+                                static_cast<double>(total.deltas_sent)));
+          out.push_back(counter("peat_mesh_sync_snapshots_sent_total",
+                                "Document snapshots sent to connected peers",
+                                static_cast<double>(total.snapshots_sent)));
+          out.push_back(counter("peat_mesh_sync_tombstones_applied_total",
+                                "Tombstones from connected peers applied",
+                                static_cast<double>(total.tombstones_applied)));
+          out.push_back(counter("peat_mesh_sync_decode_errors_total",
+                                "Sync frames from connected peers that failed to decode",
+                                static_cast<double>(total.decode_errors)));
+        }
+#endif
         out.push_back(gauge("peat_mesh_uptime_seconds", "Seconds since the mesh started", uptime));
         if (mesh_.docs) {
           if (auto n = mesh_.docs->base().count())
@@ -813,6 +966,7 @@ MeshState PeatMesh::state() const {
 MeshStatus PeatMesh::status() const {
   MeshStatus s;
   s.node_id = impl_->node_id;
+  s.sync_enabled = false;
   {
     std::lock_guard lock(impl_->state_mu);
     s.state = impl_->state;
@@ -827,6 +981,8 @@ MeshStatus PeatMesh::status() const {
     auto n = impl_->on_network<std::size_t>(
         [this]() -> Result<std::size_t> { return impl_->connected_count(); });
     s.peer_count = n ? *n : 0;
+    auto on = impl_->on_network<bool>([this]() -> Result<bool> { return impl_->sync_enabled(); });
+    s.sync_enabled = on ? *on : false;
   }
   return s;
 }
