@@ -64,7 +64,8 @@ struct SyncEngineConfig {
   // The peer with the smaller id starts the negentropy round; the other starts one itself if
   // none arrived within this delay.
   Duration reconcile_fallback = std::chrono::seconds(2);
-  // Reconcile again with every connected peer this often (0 = only on connect).
+  // Repeat the connect exchange (all tombstones, then a negentropy round) with every connected
+  // peer this often (0 = only on connect). Repairs relays dropped on a full control queue.
   Duration resync_interval = Duration::zero();
 };
 

@@ -707,6 +707,14 @@ struct SyncEngine::Impl {
     }
   }
 
+  void queue_tombstone_backlog(Peer& p) {
+    auto ts = store.base().tombstones();
+    if (!ts.ok()) return;
+    p.tombstone_backlog.clear();
+    p.tombstone_pos = 0;
+    for (const auto& t : *ts) p.tombstone_backlog.push_back(to_message(t));
+  }
+
   // ---- dialling ----------------------------------------------------------------------------
   void schedule_redial(const PeerId& id) {
     auto it = dials.find(id);
@@ -726,7 +734,14 @@ struct SyncEngine::Impl {
     if (config.resync_interval <= Duration::zero()) return;
     resync_timer = after(config.resync_interval, [this] {
       for (auto& [pid, peer] : peers) {
-        if (!peer->initiator && config.node_id < pid) (void)start_reconcile(pid, *peer);
+        // Like a reconnect: tombstones (unless the last backlog is still going out), then a
+        // negentropy round from the initiating side.
+        if (peer->tombstone_backlog.empty()) queue_tombstone_backlog(*peer);
+        if (!peer->initiator && config.node_id < pid) {
+          Status st = start_reconcile(pid, *peer);
+          if (!st.ok()) report(pid, st.error());
+        }
+        schedule_pump(pid, *peer);
       }
       schedule_resync();
     });
@@ -812,10 +827,7 @@ void SyncEngine::on_connected(const PeerId& id) {
   Peer& peer = *p;
   peer.generation = ++m.generation;
   m.peers[id] = std::move(p);
-  auto ts = m.store.base().tombstones();
-  if (ts.ok()) {
-    for (const auto& t : *ts) peer.tombstone_backlog.push_back(m.to_message(t));
-  }
+  m.queue_tombstone_backlog(peer);
   if (m.config.node_id < id) {
     Status st = m.start_reconcile(id, peer);
     if (!st.ok()) m.report(id, st.error());

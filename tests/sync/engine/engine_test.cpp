@@ -324,6 +324,31 @@ TEST(SyncEngine, ControlQueueIsBounded) {
   EXPECT_EQ(ts->size(), 200u);
 }
 
+TEST(SyncEngine, PeriodicResyncRepairsDroppedRelaysWithoutReconnect) {
+  SyncEngineConfig cfg;
+  cfg.max_control_queue_bytes = 4096;
+  cfg.peer_bandwidth_bps = 2'000;
+  cfg.peer_burst_bytes = 1'000;
+  cfg.resync_interval = seconds(10);
+  Mesh m(15, cfg);
+  m.add("a");
+  m.add("b");
+  m.link("a", "b");
+  m.loop().run_for(milliseconds(200));
+  for (int i = 0; i < 100; ++i) m.write("a", "tracks:" + std::to_string(i), "v", 1);
+  m.loop().run_for(milliseconds(10));
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(m.node("a").engine->delete_document("tracks:" + std::to_string(i)).ok());
+  }
+  m.loop().run_for(milliseconds(50));
+  EXPECT_GT(m.node("a").engine->stats("b").relays_dropped, 0u);
+  m.loop().run_for(seconds(40));
+  auto ts = m.node("b").store->base().tombstones("tracks");
+  ASSERT_TRUE(ts.ok());
+  EXPECT_EQ(ts->size(), 100u);
+  EXPECT_EQ(m.node("a").engine->peers(), std::vector<PeerId>{"b"});  // never disconnected
+}
+
 TEST(SyncEngine, WindowedCollectionSkipsOldDocumentsOnReconcile) {
   Mesh m(10);
   m.add("a");
