@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# End-to-end checks of the peat-mesh-node binary on loopback: bad configuration exits with one
+# clear line, SIGTERM stops a running node cleanly (exit 0, within 10 s), flags override env.
+# Usage: node_e2e.sh <peat-mesh-node> <case>   (case: bad-config | sigterm | flags)
+set -uo pipefail
+BIN="$1"
+CASE="$2"
+WORK="$(mktemp -d /tmp/peat-node-e2e.XXXXXX)"
+trap 'rm -rf "$WORK"' EXIT
+SECRET="$(head -c 32 /dev/urandom | base64)"
+failures=0
+passes=0
+check() {  # check DESCRIPTION COMMAND...
+  local what="$1"; shift
+  if "$@"; then passes=$((passes + 1)); else failures=$((failures + 1)); echo "FAIL: $what" >&2; fi
+}
+
+# expect_config_error NAME EXPECTED_SUBSTRING ENV... -- ARGS...: exit status 2, one line on
+# stderr that contains the substring and no stack trace.
+expect_config_error() {
+  local name="$1" expected="$2"; shift 2
+  local envs=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do envs+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
+  env -i PATH="$PATH" "${envs[@]}" timeout 10 "$BIN" "$@" >"$WORK/out" 2>"$WORK/err"
+  local rc=$?
+  check "$name: exit status 2 (got $rc)" [ $rc -eq 2 ]
+  check "$name: one stderr line (got $(wc -l <"$WORK/err"))" [ "$(wc -l <"$WORK/err")" -eq 1 ]
+  check "$name: message has '$expected': $(cat "$WORK/err")" grep -qF -- "$expected" "$WORK/err"
+}
+
+free_port() { echo $((20000 + RANDOM % 30000)); }
+
+case "$CASE" in
+  bad-config)
+    expect_config_error "no secret" "PEAT_FORMATION_SECRET is required" --
+    expect_config_error "bad base64" "PEAT_FORMATION_SECRET" PEAT_FORMATION_SECRET='%%%' --
+    expect_config_error "unknown discovery" "Unknown PEAT_DISCOVERY mode" \
+      PEAT_FORMATION_SECRET="$SECRET" PEAT_DISCOVERY=carrier-pigeon --
+    expect_config_error "static without file" "PEAT_STATIC_PEERS" \
+      PEAT_FORMATION_SECRET="$SECRET" PEAT_DISCOVERY=static --
+    expect_config_error "authority key length" "PEAT_AUTHORITY_KEY" \
+      PEAT_FORMATION_SECRET="$SECRET" PEAT_AUTHORITY_KEY=abcd --
+    expect_config_error "port out of range" "--broker-port" \
+      PEAT_FORMATION_SECRET="$SECRET" -- --broker-port 70000
+    expect_config_error "bad hostname" "node id" \
+      PEAT_FORMATION_SECRET="$SECRET" HOSTNAME="bad name" PEAT_DISCOVERY=mdns --
+    expect_config_error "log format" "log format" \
+      PEAT_FORMATION_SECRET="$SECRET" PEAT_DISCOVERY=mdns -- --log-format xml
+    env -i PATH="$PATH" "$BIN" --help >"$WORK/help" 2>&1
+    check "--help exits 0" [ $? -eq 0 ]
+    check "--help lists env vars" grep -q PEAT_IROH_BIND_PORT "$WORK/help"
+    ;;
+  sigterm|flags)
+    BPORT=$(free_port)
+    QPORT=$((BPORT + 1))
+    # Env says one broker port, the flag another: the flag wins.
+    env -i PATH="$PATH" PEAT_FORMATION_SECRET="$SECRET" HOSTNAME=e2e-node PEAT_DISCOVERY=none \
+      PEAT_DATA_DIR="$WORK/data" PEAT_BROKER_PORT=1 PEAT_IROH_BIND_PORT="$QPORT" \
+      "$BIN" --broker-port "$BPORT" --bind-host 127.0.0.1 --broker-bind 127.0.0.1 \
+      --log-format json >"$WORK/out" 2>"$WORK/log" &
+    PID=$!
+    up=0
+    for _ in $(seq 1 80); do
+      if (exec 3<>/dev/tcp/127.0.0.1/$BPORT) 2>/dev/null; then up=1; break; fi
+      sleep 0.25
+    done
+    check "broker listens on the --broker-port port" [ $up -eq 1 ]
+    check "identity printed" grep -q '^device_id: ' "$WORK/out"
+    if [ "$CASE" = flags ]; then
+      check "JSON log lines" grep -q '"msg":"Mesh started' "$WORK/log"
+      check "every log line is JSON" bash -c "! grep -v '^{' '$WORK/log'"
+    fi
+    kill -TERM $PID
+    waited=0
+    while kill -0 $PID 2>/dev/null && [ $waited -lt 100 ]; do sleep 0.1; waited=$((waited + 1)); done
+    if kill -0 $PID 2>/dev/null; then kill -KILL $PID; fi
+    wait $PID
+    rc=$?
+    check "SIGTERM: exit status 0 (got $rc)" [ $rc -eq 0 ]
+    check "SIGTERM: stopped within 10 s" [ $waited -lt 100 ]
+    check "SIGTERM: logs the clean stop" grep -q 'peat-mesh-node stopped' "$WORK/log"
+    ;;
+  *) echo "unknown case $CASE" >&2; exit 2 ;;
+esac
+echo "node_e2e $CASE: $passes passed, $failures failed"
+[ $failures -eq 0 ]
