@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "peat/doc/sync/state.hpp"
+#include "peat/doc/sync/sync.hpp"
 #include "sync/engine/mesh_harness.hpp"
 
 namespace peat::sync {
@@ -198,6 +199,37 @@ TEST(SyncEngine, NegentropyRolesAreRobust) {
     EXPECT_TRUE(m.node("b").errors.empty()) << m.node("b").errors.front().to_string();
     EXPECT_GT(m.node("a").engine->stats("b").negentropy_rounds, 2u);
   }
+}
+
+// The batch path: snapshot and delta entries for a tombstoned key inside a SyncBatch (as a Rust
+// node sends them) are refused too, and the peer gets the tombstone back.
+TEST(SyncEngine, TombstoneGuardCoversBatchEntries) {
+  Mesh m(16);
+  m.add("a");
+  m.add("b");
+  m.link("a", "b");
+  m.write("a", "tracks:z", "v", 1);
+  ASSERT_TRUE(m.run_until_converged({"tracks:z"}, seconds(2)));
+  ASSERT_TRUE(m.node("a").engine->delete_document("tracks:z").ok());
+  m.loop().run_for(milliseconds(100));
+  doc::Document old(Mesh::actor_for("b"));
+  ASSERT_TRUE(old.put(doc::kRoot, "v", std::int64_t{99}).ok());
+  Bytes snapshot = old.save();
+  doc::sync::State fresh;
+  auto delta = doc::sync::generate_sync_message(old, fresh);
+  ASSERT_TRUE(delta.has_value());
+  SyncBatch b{0,
+              0,
+              5,
+              {Frame{"tracks:z", MessageType::kStateSnapshot, snapshot},
+               Frame{"tracks:z", MessageType::kDeltaSync, *delta}}};
+  auto frame = encode_frame(kBatchKey, MessageType::kSyncBatch, *encode_sync_batch(b));
+  ASSERT_TRUE(frame.ok());
+  m.node("a").engine->on_message("b", *frame);
+  EXPECT_EQ(m.json_at("a", "tracks:z"), "<absent>");
+  EXPECT_EQ(m.node("a").engine->stats("b").dropped_tombstoned, 2u);
+  m.loop().run_for(milliseconds(100));
+  EXPECT_EQ(m.json_at("b", "tracks:z"), "<absent>");
 }
 
 TEST(SyncEngine, SyncStatesPersistPerPeer) {
