@@ -11,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <variant>
 
 #include "peat/transport/ble.hpp"
@@ -27,7 +28,6 @@ constexpr const char* kAdapterIface = "org.bluez.Adapter1";
 constexpr const char* kDeviceIface = "org.bluez.Device1";
 constexpr const char* kCharIface = "org.bluez.GattCharacteristic1";
 constexpr const char* kObjectManager = "org.freedesktop.DBus.ObjectManager";
-constexpr const char* kProperties = "org.freedesktop.DBus.Properties";
 constexpr int kMaxProcessPerWakeup = 256;
 
 std::string errno_text(int r) {
@@ -204,6 +204,7 @@ struct BluezTransport::Impl {
   std::map<std::string, std::string> chars;  // characteristic path -> UUID (lower case)
   PeerTable table;
   std::map<PeerId, Link> links;
+  std::set<std::string> connecting;  // device paths with a Device1.Connect in flight
   std::uint64_t rejected = 0;
 
   Impl(runtime::IoLoop& l, BluezConfig c) : loop(l), config(std::move(c)) {}
@@ -356,6 +357,7 @@ struct BluezTransport::Impl {
       if (l.connected) dropped.push_back(peer);
     }
     links.clear();
+    connecting.clear();
     for (const auto& peer : dropped)
       emit_disconnected(peer, DisconnectReason::kNetworkError, detail);
   }
@@ -398,7 +400,7 @@ struct BluezTransport::Impl {
 
   // Synchronous start-up: owner of org.bluez, match rules, the object tree.
   Status discover_state() {
-    sd_bus_error err = SD_BUS_ERROR_NULL;
+    sd_bus_error err{};  // == SD_BUS_ERROR_NULL (a C compound literal)
     sd_bus_message* reply = nullptr;
     int r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                "org.freedesktop.DBus", "GetNameOwner", &err, &reply, "s", kBluez);
@@ -469,6 +471,7 @@ struct BluezTransport::Impl {
     call_simple(adapter, kAdapterIface, "StopDiscovery");
     for (auto& [peer, l] : links) call_simple(l.device, kDeviceIface, "Disconnect");
     links.clear();
+    connecting.clear();
     started = false;
     if (bus) sd_bus_flush(bus);
     close_bus();
@@ -634,25 +637,30 @@ struct BluezTransport::Impl {
       post_disconnected(peer, "BLE peer " + peer + " has not been discovered");
       return;
     }
+    if (connecting.contains(*device)) return;  // the outcome of the call in flight will come
     sd_bus_message* m = new_call(*device, kDeviceIface, "Connect");
     if (!m) {
       post_disconnected(peer, "cannot build Device1.Connect");
       return;
     }
-    call_async(m, [this, peer, dev = *device](sd_bus_message* reply) {
+    connecting.insert(*device);
+    call_async(m, [this, asked = peer, dev = *device](sd_bus_message* reply) {
+      connecting.erase(dev);
+      // The link is named by the node id the device advertises, whatever id connect() used.
+      const PeerId named = table.peer_of(dev).value_or(asked);
       const std::string error = error_of(reply);
       if (error.empty() || error.find("AlreadyConnected") != std::string::npos) {
         auto d = devices.find(dev);
         if (d == devices.end()) {
-          emit_disconnected(peer, DisconnectReason::kNetworkError, "BLE device removed");
+          emit_disconnected(named, DisconnectReason::kNetworkError, "BLE device removed");
           return;
         }
         d->second.connected = true;
-        link_up(peer, dev);
+        link_up(named, dev);
         return;
       }
-      if (auto it = links.find(peer); it != links.end() && it->second.connected) return;
-      emit_disconnected(peer, DisconnectReason::kNetworkError, "Device1.Connect: " + error);
+      if (auto it = links.find(named); it != links.end() && it->second.connected) return;
+      emit_disconnected(named, DisconnectReason::kNetworkError, "Device1.Connect: " + error);
     });
   }
 

@@ -134,7 +134,7 @@ class MockBluez : public ::testing::Test {
   // Calls a method on the mock and fails the test on a D-Bus error.
   template <typename... A>
   void call(const char* path, const char* iface, const char* method, const char* types, A... args) {
-    sd_bus_error err = SD_BUS_ERROR_NULL;
+    sd_bus_error err{};  // == SD_BUS_ERROR_NULL (a C compound literal)
     sd_bus_message* reply = nullptr;
     const int r =
         sd_bus_call_method(bus_, "org.bluez", path, iface, method, &err, &reply, types, args...);
@@ -336,6 +336,9 @@ TEST_F(MockBluez, ConnectByBluetoothAddress) {
   ASSERT_TRUE(run_until([&] { return !connected_.empty(); }));
   // The link is named by the node id BlueZ advertised.
   EXPECT_TRUE(transport_->is_connected("0000ABCD"));
+  loop_.run_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(connected_, std::vector<PeerId>{"0000ABCD"});
+  EXPECT_EQ(transport_->connected_peers(), std::vector<PeerId>{"0000ABCD"});
 }
 
 TEST_F(MockBluez, RemoteDisconnectIsReported) {
@@ -448,6 +451,17 @@ TEST_F(MockBluez, FailedWriteDropsTheLink) {
   EXPECT_NE(disconnected_[0].detail.find("org.bluez.Error.Failed"), std::string::npos)
       << disconnected_[0].detail;
   EXPECT_FALSE(transport_->is_connected("0000ABCD"));
+}
+
+TEST_F(MockBluez, LosingTheBusDropsLinks) {
+  start_with_peer();
+  transport_->connect("0000ABCD", {});
+  ASSERT_TRUE(run_until([&] { return transport_->is_connected("0000ABCD"); }));
+  stop_process(daemon_);
+  ASSERT_TRUE(run_until([&] { return !disconnected_.empty(); }));
+  EXPECT_EQ(disconnected_[0].reason, DisconnectReason::kNetworkError);
+  EXPECT_FALSE(transport_->is_available());
+  EXPECT_TRUE(transport_->connected_peers().empty());
 }
 
 }  // namespace
