@@ -908,6 +908,10 @@ std::size_t Document::op_count() const {
   return impl_->st->ops.op_count();
 }
 
+std::uint64_t Document::max_op() const {
+  return impl_->st->ops.max_op();
+}
+
 std::vector<Value> Document::list_values(const ObjId& list) const {
   std::vector<Value> out;
   auto o = impl_->obj_index(list);

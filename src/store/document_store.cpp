@@ -25,12 +25,6 @@ std::vector<doc::ChangeHash> parse_heads(const Bytes& version) {
   return out;
 }
 
-std::uint64_t lamport_of(doc::Document& d) {
-  std::uint64_t max_op = 0;
-  for (const auto& c : d.changes_info()) max_op = std::max(max_op, c.max_op);
-  return max_op;
-}
-
 Bytes concat(const std::vector<Bytes>& chunks) {
   Bytes out;
   for (const Bytes& c : chunks) out.insert(out.end(), c.begin(), c.end());
@@ -77,7 +71,7 @@ Status DocumentStore::put_in(DocStore::Batch& batch, std::string_view key, doc::
   auto meta = batch.meta(key);
   if (!meta.ok()) return meta.error();
   if (!meta->has_value()) {
-    w.lamport = lamport_of(doc);
+    w.lamport = doc.max_op();
     w.version = heads_bytes(doc.get_heads());
     return batch.replace(key, doc.save(), w);
   }
@@ -86,7 +80,7 @@ Status DocumentStore::put_in(DocStore::Batch& batch, std::string_view key, doc::
                                      [&](const doc::ChangeHash& h) { return doc.has_change(h); });
   if (contains_stored) {
     // Fast path: the new state extends the stored one; append just the difference.
-    w.lamport = lamport_of(doc);
+    w.lamport = doc.max_op();
     w.version = heads_bytes(doc.get_heads());
     return batch.append(key, concat(doc.get_changes(stored_heads)), w);
   }
@@ -96,7 +90,7 @@ Status DocumentStore::put_in(DocStore::Batch& batch, std::string_view key, doc::
   auto stored = doc::Document::load(**bytes, actor_);
   if (!stored.ok()) return stored.error();
   PEAT_TRY_STATUS(stored->merge(doc));
-  w.lamport = lamport_of(*stored);
+  w.lamport = stored->max_op();
   w.version = heads_bytes(stored->get_heads());
   return batch.append(key, concat(stored->get_changes(stored_heads)), w);
 }

@@ -393,3 +393,26 @@ TEST(Api, ForkAndMergeConverge) {
 
 }  // namespace
 }  // namespace peat::doc
+
+namespace peat::doc {
+namespace {
+
+TEST(History, MaxOpTracksTheLargestCounterIncludingPendingOps) {
+  Document d(from_hex("aaaa").value());
+  EXPECT_EQ(d.max_op(), 0u);
+  ASSERT_TRUE(d.put(kRoot, std::string("a"), std::int64_t{1}).ok());
+  ASSERT_TRUE(d.put(kRoot, std::string("b"), std::int64_t{2}).ok());
+  EXPECT_EQ(d.max_op(), 2u);  // pending ops count: the next op would be 3
+  d.commit();
+  Document other(from_hex("bbbb").value());
+  ASSERT_TRUE(other.merge(d).ok());
+  ASSERT_TRUE(other.put(kRoot, std::string("c"), std::int64_t{3}).ok());
+  other.commit();
+  EXPECT_EQ(other.max_op(), 3u);
+  std::uint64_t from_changes = 0;
+  for (const auto& c : other.changes_info()) from_changes = std::max(from_changes, c.max_op);
+  EXPECT_EQ(other.max_op(), from_changes);
+}
+
+}  // namespace
+}  // namespace peat::doc

@@ -98,6 +98,9 @@ class Document {
   std::string text(const ObjId& text) const;
   std::optional<ObjType> object_type(const ObjId& obj) const;
   std::size_t op_count() const;
+  // Largest op counter in the document, including the open transaction's ops; constant time.
+  // The next local change starts at max_op() + 1.
+  std::uint64_t max_op() const;
   // The visible values of a list (or text elements) in order.
   std::vector<Value> list_values(const ObjId& list) const;
 
