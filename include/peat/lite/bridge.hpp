@@ -101,6 +101,7 @@ class LiteBridge {
  public:
   using OtaHandler = std::function<void(const PeerId&, MessageType, ByteView payload)>;
 
+  // `loop` and `port` must outlive the bridge (its destructor stops it, which closes the port).
   LiteBridge(EventLoop& loop, DatagramPort& port, LiteConfig config, LiteEvents events = {});
   ~LiteBridge();
   LiteBridge(const LiteBridge&) = delete;
