@@ -45,6 +45,10 @@ struct Recorder {
       cv.notify_all();
     };
   }
+  std::vector<MeshEvent> snapshot() {
+    std::lock_guard lock(mu);
+    return events;
+  }
   std::vector<MeshState> states() {
     std::lock_guard lock(mu);
     std::vector<MeshState> out;
@@ -208,7 +212,7 @@ TEST(MeshLifecycleTest, StateMachineAndEvents) {
 
   // Topology events: standalone after start, stopped at stop.
   std::vector<std::string> roles;
-  for (const auto& e : rec.events)
+  for (const auto& e : rec.snapshot())
     if (auto* t = std::get_if<TopologyChanged>(&e)) roles.push_back(t->role);
   EXPECT_EQ(roles, (std::vector<std::string>{"standalone", "stopped", "standalone", "stopped"}));
 }
@@ -299,7 +303,7 @@ TEST(MeshDocumentsTest, CrudQueryAndEvents) {
   EXPECT_FALSE(mesh->get_document("units", "u1")->has_value());
 
   std::vector<std::pair<std::string, DocumentAction>> changes;
-  for (const auto& e : rec.events)
+  for (const auto& e : rec.snapshot())
     if (auto* d = std::get_if<DocumentChanged>(&e)) changes.emplace_back(d->id, d->action);
   EXPECT_EQ(changes, (std::vector<std::pair<std::string, DocumentAction>>{
                          {"u1", DocumentAction::kPut},
@@ -427,10 +431,11 @@ TEST(MeshNetworkTest, TwoMeshesConnectOverLoopback) {
     EXPECT_NE(b->get_document("notes", "n1")->value().find("hello"), std::string::npos);
     ASSERT_TRUE(*b->delete_document("notes", "n1"));
     EXPECT_TRUE(arrives(*a, false));
-    bool from_peer = false;
-    for (const auto& e : rb.events)
-      if (auto* d = std::get_if<DocumentChanged>(&e); d && d->from_peer) from_peer = true;
-    EXPECT_TRUE(from_peer);
+    EXPECT_TRUE(rb.wait_for([](const std::vector<MeshEvent>& evs) {
+      for (const auto& e : evs)
+        if (auto* d = std::get_if<DocumentChanged>(&e); d && d->from_peer) return true;
+      return false;
+    }));
   }
 
   // B stops cleanly while connected. (A notices only at the QUIC idle timeout today: the
