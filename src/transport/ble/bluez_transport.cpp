@@ -65,6 +65,10 @@ int read_variant(sd_bus_message* m, Value& out) {
     int b = 0;
     r = sd_bus_message_read_basic(m, 'b', &b);
     out = b != 0;
+  } else if (sig == "q") {
+    std::uint16_t v = 0;
+    r = sd_bus_message_read_basic(m, 'q', &v);
+    out = std::int64_t{v};
   } else if (sig == "n") {
     std::int16_t v = 0;
     r = sd_bus_message_read_basic(m, 'n', &v);
@@ -180,6 +184,7 @@ struct BluezTransport::Impl {
     bool blocked = false;  // send() said WOULD_BLOCK; on_writable is owed
     std::deque<Bytes> queue;
     std::uint16_t next_seq = 0;
+    std::uint16_t att_mtu = kMinAttMtu;
     Reassembler rx;
     Instant last_activity{};
   };
@@ -201,7 +206,11 @@ struct BluezTransport::Impl {
   std::string bluez_owner;  // unique bus name of org.bluez
   std::string adapter;      // object path
   std::map<std::string, Device> devices;
-  std::map<std::string, std::string> chars;  // characteristic path -> UUID (lower case)
+  struct Char {
+    std::string uuid;           // lower case
+    std::uint16_t att_mtu = 0;  // BlueZ's "MTU" property (BlueZ >= 5.62), 0 if absent
+  };
+  std::map<std::string, Char> chars;  // by object path
   PeerTable table;
   std::map<PeerId, Link> links;
   std::set<std::string> connecting;  // device paths with a Device1.Connect in flight
@@ -522,7 +531,11 @@ struct BluezTransport::Impl {
       if (const auto* uuid = get<std::string>(it->second, "UUID")) {
         std::string lower = *uuid;
         for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        chars[path] = lower;
+        Char& c = chars[path];
+        c.uuid = lower;
+        if (const auto* mtu = get<std::int64_t>(it->second, "MTU")) {
+          c.att_mtu = static_cast<std::uint16_t>(*mtu);
+        }
         for (auto& [peer, l] : links) {
           if (l.connected && is_under(path, l.device)) setup_gatt(peer);
         }
@@ -583,7 +596,10 @@ struct BluezTransport::Impl {
   void link_up(const PeerId& peer, const std::string& device) {
     auto [it, inserted] = links.try_emplace(peer);
     Link& l = it->second;
-    if (inserted) l.rx = Reassembler(config.reassembly);
+    if (inserted) {
+      l.rx = Reassembler(config.reassembly);
+      l.att_mtu = config.att_mtu;
+    }
     if (l.connected) return;
     l.device = device;
     l.connected = true;
@@ -608,9 +624,12 @@ struct BluezTransport::Impl {
     auto it = links.find(peer);
     if (it == links.end() || !it->second.data_char.empty()) return;
     const std::string want = characteristic_uuid(Characteristic::kSyncData);
-    for (const auto& [path, uuid] : chars) {
-      if (uuid != want || !is_under(path, it->second.device)) continue;
+    for (const auto& [path, c] : chars) {
+      if (c.uuid != want || !is_under(path, it->second.device)) continue;
       it->second.data_char = path;
+      // Fragment to the negotiated MTU when BlueZ tells it; messages already queued keep the
+      // smaller configured size, which is always valid.
+      if (c.att_mtu >= kMinAttMtu) it->second.att_mtu = c.att_mtu;
       call_simple(path, kCharIface, "StartNotify");
       flush(peer);
       return;
@@ -691,7 +710,7 @@ struct BluezTransport::Impl {
                                                  std::to_string(caps.max_message_size) + " bytes");
     }
     Link& l = it->second;
-    auto made = fragment(channel, l.next_seq, message, config.att_mtu);
+    auto made = fragment(channel, l.next_seq, message, l.att_mtu);
     if (!made) return made.error();
     std::vector<Bytes>& fragments = made.value();
     if (l.queue.size() + fragments.size() > config.max_queued_fragments) {

@@ -164,9 +164,10 @@ class MockBluez : public ::testing::Test {
   }
   // A sync-data characteristic that echoes writes back as notifications, announced with
   // InterfacesAdded like BlueZ does once services are resolved.
-  void add_echo_characteristic(const std::string& write_code =
-                                   "self.UpdateProperties('org.bluez.GattCharacteristic1', "
-                                   "{'Value': dbus.Array(args[0], signature='y')})") {
+  static constexpr const char* kEcho =
+      "self.UpdateProperties('org.bluez.GattCharacteristic1', "
+      "{'Value': dbus.Array(args[0], signature='y')})";
+  void add_echo_characteristic(const std::string& write_code = kEcho, std::uint16_t mtu = 0) {
     const std::string uuid = characteristic_uuid(Characteristic::kSyncData);
     const char* iface = "org.bluez.GattCharacteristic1";
     const std::string notify =
@@ -174,11 +175,34 @@ class MockBluez : public ::testing::Test {
     const std::string announce =
         "objects['/'].EmitSignal('org.freedesktop.DBus.ObjectManager', 'InterfacesAdded', "
         "'oa{sa{sv}}', [dbus.ObjectPath(self.path), self.props])";
-    call("/", "org.freedesktop.DBus.Mock", "AddObject", "ssa{sv}a(ssss)", kChar, iface, 4, "UUID",
-         "s", uuid.c_str(), "Value", "ay", 0, "Notifying", "b", 0, "Flags", "as", 2, "write",
-         "notify", 4, "StartNotify", "", "", notify.c_str(), "StopNotify", "", "", "", "WriteValue",
-         "aya{sv}", "", write_code.c_str(), "Announce", "", "", announce.c_str());
+    if (mtu == 0) {
+      call("/", "org.freedesktop.DBus.Mock", "AddObject", "ssa{sv}a(ssss)", kChar, iface, 4, "UUID",
+           "s", uuid.c_str(), "Value", "ay", 0, "Notifying", "b", 0, "Flags", "as", 2, "write",
+           "notify", 4, "StartNotify", "", "", notify.c_str(), "StopNotify", "", "", "",
+           "WriteValue", "aya{sv}", "", write_code.c_str(), "Announce", "", "", announce.c_str());
+    } else {
+      call("/", "org.freedesktop.DBus.Mock", "AddObject", "ssa{sv}a(ssss)", kChar, iface, 5, "UUID",
+           "s", uuid.c_str(), "Value", "ay", 0, "Notifying", "b", 0, "Flags", "as", 2, "write",
+           "notify", "MTU", "q", mtu, 4, "StartNotify", "", "", notify.c_str(), "StopNotify", "",
+           "", "", "WriteValue", "aya{sv}", "", write_code.c_str(), "Announce", "", "",
+           announce.c_str());
+    }
     call(kChar, iface, "Announce", "");
+  }
+
+  // How many times the mock's characteristic got WriteValue.
+  int write_calls() {
+    sd_bus_message* reply = nullptr;
+    if (sd_bus_call_method(bus_, "org.bluez", kChar, "org.freedesktop.DBus.Mock", "GetMethodCalls",
+                           nullptr, &reply, "s", "WriteValue") < 0) {
+      return -1;
+    }
+    int n = 0;
+    if (sd_bus_message_enter_container(reply, SD_BUS_TYPE_ARRAY, "(tav)") >= 0) {
+      while (n < 10000 && sd_bus_message_skip(reply, "(tav)") > 0) ++n;
+    }
+    sd_bus_message_unref(reply);
+    return n;
   }
 
   void make_transport(std::size_t max_queued_fragments = 256) {
@@ -462,6 +486,24 @@ TEST_F(MockBluez, LosingTheBusDropsLinks) {
   EXPECT_EQ(disconnected_[0].reason, DisconnectReason::kNetworkError);
   EXPECT_FALSE(transport_->is_available());
   EXPECT_TRUE(transport_->connected_peers().empty());
+}
+
+TEST_F(MockBluez, FragmentsToTheMtuBlueZReports) {
+  start_with_peer();
+  transport_->connect("0000ABCD", {});
+  ASSERT_TRUE(run_until([&] { return transport_->is_connected("0000ABCD"); }));
+  add_echo_characteristic(kEcho, 100);  // 92 payload bytes per fragment instead of 15
+  ASSERT_TRUE(run_until([&] {  // the transport found the characteristic and called StartNotify
+    int notifying = 0;
+    return sd_bus_get_property_trivial(bus_, "org.bluez", kChar, "org.bluez.GattCharacteristic1",
+                                       "Notifying", nullptr, 'b', &notifying) >= 0 &&
+           notifying != 0;
+  }));
+  Bytes big(300, 5);
+  ASSERT_TRUE(transport_->send("0000ABCD", Channel::kSync, big).ok());
+  ASSERT_TRUE(run_until([&] { return messages_.size() == 1; }));
+  EXPECT_EQ(messages_[0].data, big);
+  EXPECT_EQ(write_calls(), 4);
 }
 
 }  // namespace
