@@ -107,9 +107,11 @@ TEST(BlobQuic, InterruptedTransfersResumeFromTheCheckpointAndVerify) {
 
   // 1. The receiving transport stops mid-way (no checkpoint on the way out, as in a crash).
   Attempt first;
-  ASSERT_TRUE(b->service->fetch(a.id(), token->hash, [&](Result<BlobToken> r) { first.result = r; },
-                                observe(first))
-                  .ok());
+  ASSERT_TRUE(
+      b->service
+          ->fetch(
+              a.id(), token->hash, [&](Result<BlobToken> r) { first.result = r; }, observe(first))
+          .ok());
   ASSERT_TRUE(loop.run_until(
       [&] { return first.last_checkpoint >= kSize / 5 || first.result.has_value(); }, kLimit));
   ASSERT_FALSE(first.result.has_value()) << "finished before the interruption";
@@ -124,9 +126,11 @@ TEST(BlobQuic, InterruptedTransfersResumeFromTheCheckpointAndVerify) {
   ASSERT_TRUE(connect());
   std::uint64_t sent_mark = a.service->stats().chunk_bytes_sent;
   Attempt second;
-  ASSERT_TRUE(b->service->fetch(a.id(), token->hash, [&](Result<BlobToken> r) { second.result = r; },
-                                observe(second))
-                  .ok());
+  ASSERT_TRUE(
+      b->service
+          ->fetch(
+              a.id(), token->hash, [&](Result<BlobToken> r) { second.result = r; }, observe(second))
+          .ok());
   ASSERT_TRUE(loop.run_until(
       [&] { return second.bytes_done >= checkpoint + kSize / 5 || second.result.has_value(); },
       kLimit));
@@ -145,9 +149,11 @@ TEST(BlobQuic, InterruptedTransfersResumeFromTheCheckpointAndVerify) {
   ASSERT_TRUE(connect());
   sent_mark = a.service->stats().chunk_bytes_sent;
   Attempt third;
-  ASSERT_TRUE(b->service->fetch(a.id(), token->hash, [&](Result<BlobToken> r) { third.result = r; },
-                                observe(third))
-                  .ok());
+  ASSERT_TRUE(
+      b->service
+          ->fetch(
+              a.id(), token->hash, [&](Result<BlobToken> r) { third.result = r; }, observe(third))
+          .ok());
   ASSERT_TRUE(loop.run_until([&] { return third.result.has_value(); }, kLimit));
   ASSERT_TRUE(third.result->ok()) << third.result->error().to_string();
   EXPECT_EQ(third.started_at, held);
