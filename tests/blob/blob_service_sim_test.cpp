@@ -299,6 +299,31 @@ TEST_F(BlobSimTest, UnknownBlobAndWrongSizeAreReported) {
   EXPECT_EQ(cancelled.result->error().code, "CANCELLED");
 }
 
+TEST_F(BlobSimTest, CheckpointOfAnotherSizeRestartsFromZero) {
+  a.boot(net);
+  b.boot(net);
+  ASSERT_TRUE(connect());
+  Bytes data = random_bytes(100'000, 9);
+  auto token = a.store->put_bytes(data);
+  ASSERT_TRUE(token.ok());
+  // A stale checkpoint claims 1000 bytes of a 5000-byte blob with this hash.
+  const std::string hex = hash_to_hex(token->hash);
+  std::filesystem::create_directories(b.store->partial_dir());
+  {
+    std::ofstream part(b.store->partial_dir() / (hex + ".part"), std::ios::binary);
+    part << std::string(1000, 'x');
+    std::ofstream ckpt(b.store->partial_dir() / (hex + ".ckpt"));
+    ckpt << R"({"hash":")" << hex << R"(","size":5000,"offset":1000})";
+  }
+  Outcome out;
+  start_fetch(token->hash, out);
+  ASSERT_TRUE(wait(out));
+  ASSERT_TRUE(out.result->ok()) << out.result->error().to_string();
+  EXPECT_EQ(b.store->read_all(token->hash).value(), data);
+  EXPECT_EQ(b.service->stats().chunk_bytes_received, data.size());
+  EXPECT_EQ(a.service->stats().uploads_started, 2u);  // the first request was replaced
+}
+
 // A hand-written server that answers REQUESTs with whatever the test scripts.
 class EvilPeerTest : public BlobSimTest {
  protected:
