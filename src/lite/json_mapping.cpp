@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "peat/common/utf8.hpp"
+
 namespace peat::lite {
 namespace {
 
@@ -19,13 +21,7 @@ bool printable_utf8(const Bytes& v) {
   for (auto c : v) {
     if (c < 0x20 && c != '\n' && c != '\t' && c != '\r') return false;
   }
-  // nlohmann rejects invalid UTF-8 on dump; check by a strict round trip.
-  try {
-    (void)json(std::string(v.begin(), v.end())).dump();
-  } catch (const json::exception&) {
-    return false;
-  }
-  return true;
+  return is_valid_utf8(ByteView(v));
 }
 
 std::uint64_t le_value(const Bytes& v) {

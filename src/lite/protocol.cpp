@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <optional>
+
+#include "peat/common/byte_io.hpp"
+#include "peat/common/utf8.hpp"
 
 namespace peat::lite {
 namespace {
@@ -15,90 +19,50 @@ Error truncated(const char* what) {
   return err("LITE_TRUNCATED_FIELD", std::string("truncated field: ") + what);
 }
 
-// Little-endian cursor over outside bytes; every read is bounds-checked.
-class Reader {
- public:
-  explicit Reader(ByteView data) : data_(data) {}
-  std::size_t remaining() const { return data_.size() - pos_; }
-  bool u8(std::uint8_t& v) {
-    if (remaining() < 1) return false;
-    v = data_[pos_++];
-    return true;
-  }
-  template <typename T>
-  bool le(T& v) {
-    if (remaining() < sizeof(T)) return false;
-    std::uint64_t acc = 0;
-    for (std::size_t i = 0; i < sizeof(T); ++i) {
-      acc |= static_cast<std::uint64_t>(data_[pos_ + i]) << (8 * i);
-    }
-    v = static_cast<T>(acc);
-    pos_ += sizeof(T);
-    return true;
-  }
-  bool bytes(std::size_t n, ByteView& out) {
-    if (remaining() < n) return false;
-    out = data_.subspan(pos_, n);
-    pos_ += n;
-    return true;
-  }
-  ByteView rest() const { return data_.subspan(pos_); }
+// The lite formats are little-endian throughout.
+using Reader = LeReader;
+using Writer = LeWriter;
 
- private:
-  ByteView data_;
-  std::size_t pos_ = 0;
-};
-
+// Reads a little-endian integer of T's width into v; false (nothing consumed) when short.
 template <typename T>
-void put_le(Bytes& out, T v) {
-  auto u = static_cast<std::uint64_t>(v);
-  for (std::size_t i = 0; i < sizeof(T); ++i)
-    out.push_back(static_cast<std::uint8_t>(u >> (8 * i)));
-}
-
-void put(Bytes& out, ByteView b) {
-  out.insert(out.end(), b.begin(), b.end());
-}
-
-bool valid_utf8(ByteView s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    std::uint8_t c = s[i];
-    std::size_t n;
-    std::uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    for (std::size_t k = 1; k <= n; ++k) {
-      if (i + k >= s.size() || (s[i + k] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (s[i + k] & 0x3F);
-    }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += n + 1;
+bool read(Reader& r, T& v) {
+  std::optional<T> got;
+  if constexpr (sizeof(T) == 1) {
+    got = r.u8();
+  } else if constexpr (sizeof(T) == 2) {
+    got = r.u16();
+  } else if constexpr (sizeof(T) == 4) {
+    got = r.u32();
+  } else {
+    static_assert(sizeof(T) == 8);
+    got = r.u64();
   }
+  if (!got) return false;
+  v = *got;
   return true;
 }
 
+// Writes v as a little-endian integer of T's width.
+template <typename T>
+void write(Writer& w, T v) {
+  if constexpr (sizeof(T) == 1) {
+    w.u8(static_cast<std::uint8_t>(v));
+  } else if constexpr (sizeof(T) == 2) {
+    w.u16(static_cast<std::uint16_t>(v));
+  } else if constexpr (sizeof(T) == 4) {
+    w.u32(static_cast<std::uint32_t>(v));
+  } else {
+    static_assert(sizeof(T) == 8);
+    w.u64(static_cast<std::uint64_t>(v));
+  }
+}
+
 Result<std::string> read_text(Reader& r, std::size_t n, const char* what) {
-  ByteView b;
-  if (!r.bytes(n, b)) return truncated(what);
-  if (!valid_utf8(b)) return err("LITE_INVALID_UTF8", std::string(what) + " is not valid UTF-8");
-  return std::string(as_chars(b));
+  auto b = r.take(n);
+  if (!b) return truncated(what);
+  if (!is_valid_utf8(*b))
+    return err("LITE_INVALID_UTF8", std::string(what) + " is not valid UTF-8");
+  return std::string(as_chars(*b));
 }
 
 Error count_too_large(const char* what) {
@@ -185,16 +149,16 @@ Result<Bytes> encode_packet(const Header& header, ByteView payload) {
     return err("LITE_PAYLOAD_TOO_LARGE", "payload of " + std::to_string(payload.size()) +
                                              " bytes exceeds " + std::to_string(kMaxPayloadSize));
   }
-  Bytes out;
-  out.reserve(kHeaderSize + payload.size());
-  put(out, kMagic);
-  out.push_back(kProtocolVersion);
-  out.push_back(static_cast<std::uint8_t>(header.type));
-  put_le(out, header.flags);
-  put_le(out, header.node_id);
-  put_le(out, header.seq_num);
-  put(out, payload);
-  return out;
+  Writer w;
+  w.out().reserve(kHeaderSize + payload.size());
+  w.bytes(kMagic);
+  w.u8(kProtocolVersion);
+  w.u8(static_cast<std::uint8_t>(header.type));
+  write(w, header.flags);
+  write(w, header.node_id);
+  write(w, header.seq_num);
+  w.bytes(payload);
+  return w.take();
 }
 
 Result<Packet> decode_packet(ByteView datagram) {
@@ -222,9 +186,9 @@ Result<Packet> decode_packet(ByteView datagram) {
   Reader r(datagram.subspan(6));
   Packet p;
   p.header.type = *type;
-  r.le(p.header.flags);
-  r.le(p.header.node_id);
-  r.le(p.header.seq_num);
+  read(r, p.header.flags);
+  read(r, p.header.node_id);
+  read(r, p.header.seq_num);
   auto rest = r.rest();
   p.payload.assign(rest.begin(), rest.end());
   return p;
@@ -262,28 +226,28 @@ std::optional<std::uint32_t> node_id_from_peer_id(std::string_view peer_id) {
 }
 
 Bytes encode_announce(std::uint16_t capabilities) {
-  Bytes out;
-  put_le(out, capabilities);
-  return out;
+  Writer w;
+  write(w, capabilities);
+  return w.take();
 }
 
 Result<std::uint16_t> decode_announce(ByteView payload) {
   Reader r(payload);
   std::uint16_t v;
-  if (!r.le(v)) return truncated("announce capabilities");
+  if (!read(r, v)) return truncated("announce capabilities");
   return v;
 }
 
 Bytes encode_ack(std::uint32_t acked_seq) {
-  Bytes out;
-  put_le(out, acked_seq);
-  return out;
+  Writer w;
+  write(w, acked_seq);
+  return w.take();
 }
 
 Result<std::uint32_t> decode_ack(ByteView payload) {
   Reader r(payload);
   std::uint32_t v;
-  if (!r.le(v)) return truncated("acked sequence number");
+  if (!read(r, v)) return truncated("acked sequence number");
   return v;
 }
 
@@ -292,30 +256,30 @@ Result<Bytes> encode_query(const QueryRequest& q) {
   if (q.collection.size() > 255 || id.size() > 255) {
     return err("LITE_FIELD_TOO_LARGE", "query collection and doc id are limited to 255 bytes");
   }
-  Bytes out;
-  out.push_back(static_cast<std::uint8_t>(q.crdt_type));
-  out.push_back(static_cast<std::uint8_t>(q.collection.size()));
-  put(out, as_bytes(q.collection));
-  out.push_back(static_cast<std::uint8_t>(id.size()));
-  put(out, as_bytes(id));
-  return out;
+  Writer w;
+  w.u8(static_cast<std::uint8_t>(q.crdt_type));
+  w.u8(static_cast<std::uint8_t>(q.collection.size()));
+  w.bytes(as_bytes(q.collection));
+  w.u8(static_cast<std::uint8_t>(id.size()));
+  w.bytes(as_bytes(id));
+  return w.take();
 }
 
 Result<QueryRequest> decode_query(ByteView payload) {
   Reader r(payload);
   std::uint8_t type, coll_len, id_len;
-  if (!r.u8(type)) return truncated("query crdt type");
+  if (!read(r, type)) return truncated("query crdt type");
   auto crdt = crdt_type_from_u8(type);
   if (!crdt) {
     return err("LITE_INVALID_CRDT_TYPE", "unknown CRDT type " + std::to_string(type));
   }
-  if (!r.u8(coll_len)) return truncated("query collection length");
+  if (!read(r, coll_len)) return truncated("query collection length");
   QueryRequest q;
   q.crdt_type = *crdt;
   auto coll = read_text(r, coll_len, "query collection");
   if (!coll) return coll.error();
   q.collection = std::move(*coll);
-  if (!r.u8(id_len)) return truncated("query doc id length");
+  if (!read(r, id_len)) return truncated("query doc id length");
   auto id = read_text(r, id_len, "query doc id");
   if (!id) return id.error();
   if (!id->empty()) q.doc_id = std::move(*id);
@@ -323,15 +287,15 @@ Result<QueryRequest> decode_query(ByteView payload) {
 }
 
 std::pair<Bytes, std::uint16_t> encode_data(const DataPayload& data) {
-  Bytes out;
-  out.push_back(static_cast<std::uint8_t>(data.crdt_type));
-  put(out, data.crdt);
+  Writer w;
+  w.u8(static_cast<std::uint8_t>(data.crdt_type));
+  w.bytes(data.crdt);
   std::uint16_t flags = 0;
   if (data.ttl_secs) {
-    put_le(out, *data.ttl_secs);
+    write(w, *data.ttl_secs);
     flags |= kFlagHasTtl;
   }
-  return {std::move(out), flags};
+  return {w.take(), flags};
 }
 
 Result<DataPayload> decode_data(std::uint16_t header_flags, ByteView payload) {
@@ -347,7 +311,7 @@ Result<DataPayload> decode_data(std::uint16_t header_flags, ByteView payload) {
     auto split = body.size() - 4;
     Reader r(body.subspan(split));
     std::uint32_t ttl;
-    r.le(ttl);
+    read(r, ttl);
     d.ttl_secs = ttl;
     body = body.first(split);
   }
@@ -359,26 +323,26 @@ Result<Bytes> encode_lww(const LwwRegister& reg) {
   if (reg.value.size() > 0xFFFF) {
     return err("LITE_FIELD_TOO_LARGE", "LWW value exceeds 65535 bytes");
   }
-  Bytes out;
-  put_le(out, reg.timestamp);
-  put_le(out, reg.node_id);
-  put_le(out, static_cast<std::uint16_t>(reg.value.size()));
-  put(out, reg.value);
-  return out;
+  Writer w;
+  write(w, reg.timestamp);
+  write(w, reg.node_id);
+  write(w, static_cast<std::uint16_t>(reg.value.size()));
+  w.bytes(reg.value);
+  return w.take();
 }
 
 Bytes encode_lww_unprefixed(const LwwRegister& reg) {
-  Bytes out;
-  put_le(out, reg.timestamp);
-  put_le(out, reg.node_id);
-  put(out, reg.value);
-  return out;
+  Writer w;
+  write(w, reg.timestamp);
+  write(w, reg.node_id);
+  w.bytes(reg.value);
+  return w.take();
 }
 
 Result<LwwRegister> decode_lww(ByteView crdt) {
   Reader r(crdt);
   LwwRegister reg;
-  if (!r.le(reg.timestamp) || !r.le(reg.node_id)) return truncated("LWW timestamp/node id");
+  if (!read(r, reg.timestamp) || !read(r, reg.node_id)) return truncated("LWW timestamp/node id");
   auto rest = r.rest();
   if (rest.size() >= 2) {
     std::size_t len = rest[0] | (static_cast<std::size_t>(rest[1]) << 8);
@@ -396,26 +360,26 @@ std::uint64_t GCounter::total() const {
 
 Result<Bytes> encode_gcounter(const GCounter& c) {
   if (c.counts.size() > 0xFFFF) return count_too_large("GCounter");
-  Bytes out;
-  put_le(out, c.local_node_id);
-  put_le(out, static_cast<std::uint16_t>(c.counts.size()));
+  Writer w;
+  write(w, c.local_node_id);
+  write(w, static_cast<std::uint16_t>(c.counts.size()));
   for (const auto& [node, count] : c.counts) {
-    put_le(out, node);
-    put_le(out, count);
+    write(w, node);
+    write(w, count);
   }
-  return out;
+  return w.take();
 }
 
 Result<GCounter> decode_gcounter(ByteView crdt) {
   Reader r(crdt);
   GCounter c;
   std::uint16_t n;
-  if (!r.le(c.local_node_id) || !r.le(n)) return truncated("GCounter header");
+  if (!read(r, c.local_node_id) || !read(r, n)) return truncated("GCounter header");
   if (r.remaining() / 12 < n) return truncated("GCounter entries");
   c.counts.resize(n);
   for (auto& [node, count] : c.counts) {
-    r.le(node);
-    r.le(count);
+    read(r, node);
+    read(r, count);
   }
   return c;
 }
@@ -428,62 +392,62 @@ std::int64_t PnCounter::net() const {
 
 Result<Bytes> encode_pncounter(const PnCounter& c) {
   if (c.entries.size() > 0xFFFF) return count_too_large("PnCounter");
-  Bytes out;
-  put_le(out, c.local_node_id);
-  put_le(out, static_cast<std::uint16_t>(c.entries.size()));
+  Writer w;
+  write(w, c.local_node_id);
+  write(w, static_cast<std::uint16_t>(c.entries.size()));
   for (const auto& e : c.entries) {
-    put_le(out, e.node_id);
-    put_le(out, e.increments);
-    put_le(out, e.decrements);
+    write(w, e.node_id);
+    write(w, e.increments);
+    write(w, e.decrements);
   }
-  return out;
+  return w.take();
 }
 
 Result<PnCounter> decode_pncounter(ByteView crdt) {
   Reader r(crdt);
   PnCounter c;
   std::uint16_t n;
-  if (!r.le(c.local_node_id) || !r.le(n)) return truncated("PnCounter header");
+  if (!read(r, c.local_node_id) || !read(r, n)) return truncated("PnCounter header");
   if (r.remaining() / 20 < n) return truncated("PnCounter entries");
   c.entries.resize(n);
   for (auto& e : c.entries) {
-    r.le(e.node_id);
-    r.le(e.increments);
-    r.le(e.decrements);
+    read(r, e.node_id);
+    read(r, e.increments);
+    read(r, e.decrements);
   }
   return c;
 }
 
 Result<Bytes> encode_orset(const OrSet& s) {
   if (s.elements.size() > 0xFFFF) return count_too_large("OrSet");
-  Bytes out;
-  put_le(out, s.local_node_id);
-  put_le(out, static_cast<std::uint16_t>(s.elements.size()));
+  Writer w;
+  write(w, s.local_node_id);
+  write(w, static_cast<std::uint16_t>(s.elements.size()));
   for (const auto& e : s.elements) {
     if (e.value.size() > 0xFFFF) return err("LITE_FIELD_TOO_LARGE", "OrSet value > 65535 bytes");
-    put_le(out, e.tag_node_id);
-    put_le(out, e.tag_seq);
-    put_le(out, static_cast<std::uint16_t>(e.value.size()));
-    put(out, e.value);
+    write(w, e.tag_node_id);
+    write(w, e.tag_seq);
+    write(w, static_cast<std::uint16_t>(e.value.size()));
+    w.bytes(e.value);
   }
-  return out;
+  return w.take();
 }
 
 Result<OrSet> decode_orset(ByteView crdt) {
   Reader r(crdt);
   OrSet s;
   std::uint16_t n;
-  if (!r.le(s.local_node_id) || !r.le(n)) return truncated("OrSet header");
+  if (!read(r, s.local_node_id) || !read(r, n)) return truncated("OrSet header");
   // Each element needs at least 10 bytes: bound the reservation by what is present.
   s.elements.reserve(std::min<std::size_t>(n, r.remaining() / 10));
   for (std::uint16_t i = 0; i < n; ++i) {
     OrSetElement e;
     std::uint16_t len;
-    ByteView v;
-    if (!r.le(e.tag_node_id) || !r.le(e.tag_seq) || !r.le(len) || !r.bytes(len, v)) {
+    std::optional<ByteView> v;
+    if (!read(r, e.tag_node_id) || !read(r, e.tag_seq) || !read(r, len) || !(v = r.take(len))) {
       return truncated("OrSet element");
     }
-    e.value.assign(v.begin(), v.end());
+    e.value.assign(v->begin(), v->end());
     s.elements.push_back(std::move(e));
   }
   return s;
@@ -495,8 +459,8 @@ Result<Bytes> encode_document(const DocumentEnvelope& d) {
   }
   if (d.collection.empty()) return err("LITE_EMPTY_COLLECTION", "collection must not be empty");
   auto has_nul = [](const std::string& s) { return s.find('\0') != std::string::npos; };
-  if (has_nul(d.collection) || has_nul(d.doc_id) || !valid_utf8(as_bytes(d.collection)) ||
-      !valid_utf8(as_bytes(d.doc_id))) {
+  if (has_nul(d.collection) || has_nul(d.doc_id) || !is_valid_utf8(d.collection) ||
+      !is_valid_utf8(d.doc_id)) {
     return err("LITE_INVALID_UTF8", "collection and doc id must be UTF-8 without NUL bytes");
   }
   if (d.tombstone() && !d.body.empty()) {
@@ -506,17 +470,17 @@ Result<Bytes> encode_document(const DocumentEnvelope& d) {
     return err("LITE_FIELD_TOO_LARGE",
                "collection <= 255 bytes, doc id and body <= 65535 bytes each");
   }
-  Bytes out;
-  out.reserve(14 + d.collection.size() + d.doc_id.size() + d.body.size());
-  out.push_back(d.flags);
-  out.push_back(static_cast<std::uint8_t>(d.collection.size()));
-  put(out, as_bytes(d.collection));
-  put_le(out, static_cast<std::uint16_t>(d.doc_id.size()));
-  put(out, as_bytes(d.doc_id));
-  put_le(out, d.timestamp_ms);
-  put_le(out, static_cast<std::uint16_t>(d.body.size()));
-  put(out, d.body);
-  return out;
+  Writer w;
+  w.out().reserve(14 + d.collection.size() + d.doc_id.size() + d.body.size());
+  w.u8(d.flags);
+  w.u8(static_cast<std::uint8_t>(d.collection.size()));
+  w.bytes(as_bytes(d.collection));
+  write(w, static_cast<std::uint16_t>(d.doc_id.size()));
+  w.bytes(as_bytes(d.doc_id));
+  write(w, d.timestamp_ms);
+  write(w, static_cast<std::uint16_t>(d.body.size()));
+  w.bytes(d.body);
+  return w.take();
 }
 
 Result<DocumentEnvelope> decode_document(ByteView payload) {
@@ -524,8 +488,8 @@ Result<DocumentEnvelope> decode_document(ByteView payload) {
   Reader r(payload);
   DocumentEnvelope d;
   std::uint8_t coll_len;
-  r.u8(d.flags);
-  r.u8(coll_len);
+  read(r, d.flags);
+  read(r, coll_len);
   auto coll = read_text(r, coll_len, "document collection");
   if (!coll) return coll.error();
   if (coll->empty()) return err("LITE_EMPTY_COLLECTION", "document collection is empty");
@@ -534,19 +498,19 @@ Result<DocumentEnvelope> decode_document(ByteView payload) {
   }
   d.collection = std::move(*coll);
   std::uint16_t id_len;
-  if (!r.le(id_len)) return truncated("document id length");
+  if (!read(r, id_len)) return truncated("document id length");
   auto id = read_text(r, id_len, "document id");
   if (!id) return id.error();
   if (id->find('\0') != std::string::npos) {
     return err("LITE_INVALID_UTF8", "document id contains a NUL byte");
   }
   d.doc_id = std::move(*id);
-  if (!r.le(d.timestamp_ms)) return truncated("document timestamp");
+  if (!read(r, d.timestamp_ms)) return truncated("document timestamp");
   std::uint16_t body_len;
-  ByteView body;
-  if (!r.le(body_len)) return truncated("document body length");
-  if (!r.bytes(body_len, body)) return truncated("document body");
-  d.body.assign(body.begin(), body.end());
+  if (!read(r, body_len)) return truncated("document body length");
+  auto body = r.take(body_len);
+  if (!body) return truncated("document body");
+  d.body.assign(body->begin(), body->end());
   return d;
 }
 
@@ -580,20 +544,20 @@ void OtaOffer::set_version(std::string_view text) {
 }
 
 Bytes encode_ota_offer(const OtaOffer& o) {
-  Bytes out;
-  out.reserve(kOtaOfferV2Size);
-  put(out, o.version);
-  put_le(out, o.firmware_size);
-  put_le(out, o.total_chunks);
-  put_le(out, o.chunk_size);
-  put(out, o.sha256);
-  put_le(out, o.session_id);
+  Writer w;
+  w.out().reserve(kOtaOfferV2Size);
+  w.bytes(o.version);
+  write(w, o.firmware_size);
+  write(w, o.total_chunks);
+  write(w, o.chunk_size);
+  w.bytes(o.sha256);
+  write(w, o.session_id);
   std::uint16_t flags = o.flags;
   if (o.signature) flags |= kOtaFlagSigned;
-  put_le(out, flags);
-  if (o.signature) put(out, *o.signature);
-  out.resize(out.size() + 16, 0);  // reserved
-  return out;
+  write(w, flags);
+  if (o.signature) w.bytes(*o.signature);
+  w.out().resize(w.size() + 16, 0);  // reserved
+  return w.take();
 }
 
 Result<OtaOffer> decode_ota_offer(ByteView payload) {
@@ -603,35 +567,29 @@ Result<OtaOffer> decode_ota_offer(ByteView payload) {
   }
   Reader r(payload);
   OtaOffer o;
-  ByteView b;
-  r.bytes(16, b);
-  std::copy(b.begin(), b.end(), o.version.begin());
-  r.le(o.firmware_size);
-  r.le(o.total_chunks);
-  r.le(o.chunk_size);
-  r.bytes(32, b);
-  std::copy(b.begin(), b.end(), o.sha256.begin());
-  r.le(o.session_id);
-  r.le(o.flags);
-  if ((o.flags & kOtaFlagSigned) && payload.size() >= kOtaOfferV2Size) {
-    r.bytes(64, b);
-    o.signature.emplace();
-    std::copy(b.begin(), b.end(), o.signature->begin());
-  }
+  // The length check above covers every fixed field; only the signature needs its own check.
+  o.version = *r.array<16>();
+  read(r, o.firmware_size);
+  read(r, o.total_chunks);
+  read(r, o.chunk_size);
+  o.sha256 = *r.array<32>();
+  read(r, o.session_id);
+  read(r, o.flags);
+  if ((o.flags & kOtaFlagSigned) && payload.size() >= kOtaOfferV2Size) o.signature = r.array<64>();
   return o;
 }
 
 Bytes encode_ota_accept(const OtaAccept& m) {
-  Bytes out;
-  put_le(out, m.session_id);
-  put_le(out, m.resume_chunk);
-  return out;
+  Writer w;
+  write(w, m.session_id);
+  write(w, m.resume_chunk);
+  return w.take();
 }
 
 Result<OtaAccept> decode_ota_accept(ByteView payload) {
   Reader r(payload);
   OtaAccept m;
-  if (!r.le(m.session_id) || !r.le(m.resume_chunk)) return truncated("OTA accept");
+  if (!read(r, m.session_id) || !read(r, m.resume_chunk)) return truncated("OTA accept");
   return m;
 }
 
@@ -639,82 +597,83 @@ Result<Bytes> encode_ota_data(const OtaData& m) {
   if (m.data.size() > kOtaChunkDataSize) {
     return err("LITE_FIELD_TOO_LARGE", "OTA chunk exceeds 448 bytes");
   }
-  Bytes out;
-  put_le(out, m.session_id);
-  put_le(out, m.chunk_num);
-  put_le(out, static_cast<std::uint16_t>(m.data.size()));
-  put(out, m.data);
-  return out;
+  Writer w;
+  write(w, m.session_id);
+  write(w, m.chunk_num);
+  write(w, static_cast<std::uint16_t>(m.data.size()));
+  w.bytes(m.data);
+  return w.take();
 }
 
 Result<OtaData> decode_ota_data(ByteView payload) {
   Reader r(payload);
   OtaData m;
   std::uint16_t len;
-  if (!r.le(m.session_id) || !r.le(m.chunk_num) || !r.le(len)) return truncated("OTA data header");
+  if (!read(r, m.session_id) || !read(r, m.chunk_num) || !read(r, len))
+    return truncated("OTA data header");
   if (len > kOtaChunkDataSize) {
     return err("LITE_FIELD_TOO_LARGE", "OTA chunk length " + std::to_string(len) + " > 448");
   }
-  ByteView b;
-  if (!r.bytes(len, b)) return truncated("OTA chunk data");
-  m.data.assign(b.begin(), b.end());
+  auto b = r.take(len);
+  if (!b) return truncated("OTA chunk data");
+  m.data.assign(b->begin(), b->end());
   return m;
 }
 
 Bytes encode_ota_ack(const OtaAck& m) {
-  Bytes out;
-  put_le(out, m.session_id);
-  put_le(out, m.acked_chunk);
-  return out;
+  Writer w;
+  write(w, m.session_id);
+  write(w, m.acked_chunk);
+  return w.take();
 }
 
 Result<OtaAck> decode_ota_ack(ByteView payload) {
   Reader r(payload);
   OtaAck m;
-  if (!r.le(m.session_id) || !r.le(m.acked_chunk)) return truncated("OTA ack");
+  if (!read(r, m.session_id) || !read(r, m.acked_chunk)) return truncated("OTA ack");
   return m;
 }
 
 Bytes encode_ota_complete(std::uint16_t session_id) {
-  Bytes out;
-  put_le(out, session_id);
-  return out;
+  Writer w;
+  write(w, session_id);
+  return w.take();
 }
 
 Result<std::uint16_t> decode_ota_complete(ByteView payload) {
   Reader r(payload);
   std::uint16_t s;
-  if (!r.le(s)) return truncated("OTA complete");
+  if (!read(r, s)) return truncated("OTA complete");
   return s;
 }
 
 Bytes encode_ota_result(const OtaResult& m) {
-  Bytes out;
-  put_le(out, m.session_id);
-  out.push_back(m.code);
-  out.push_back(0);
-  return out;
+  Writer w;
+  write(w, m.session_id);
+  w.u8(m.code);
+  w.u8(0);
+  return w.take();
 }
 
 Result<OtaResult> decode_ota_result(ByteView payload) {
   Reader r(payload);
   OtaResult m;
-  if (!r.le(m.session_id) || !r.u8(m.code)) return truncated("OTA result");
+  if (!read(r, m.session_id) || !read(r, m.code)) return truncated("OTA result");
   return m;
 }
 
 Bytes encode_ota_abort(const OtaAbort& m) {
-  Bytes out;
-  put_le(out, m.session_id);
-  out.push_back(m.reason);
-  out.push_back(0);
-  return out;
+  Writer w;
+  write(w, m.session_id);
+  w.u8(m.reason);
+  w.u8(0);
+  return w.take();
 }
 
 Result<OtaAbort> decode_ota_abort(ByteView payload) {
   Reader r(payload);
   OtaAbort m;
-  if (!r.le(m.session_id) || !r.u8(m.reason)) return truncated("OTA abort");
+  if (!read(r, m.session_id) || !read(r, m.reason)) return truncated("OTA abort");
   return m;
 }
 
