@@ -50,16 +50,16 @@ transport::TransportEvents BlobService::transport_events() {
 // ---- sending helpers --------------------------------------------------------------------------
 
 Status BlobService::send_ctl(const PeerId& peer, Bytes message) {
-  auto& box = outbox_[peer];
-  if (!box.empty()) {
-    box.push_back(std::move(message));
+  auto box = outbox_.find(peer);
+  if (box != outbox_.end()) {  // earlier messages wait: keep the order
+    box->second.push_back(std::move(message));
     track_pending();
     return {};
   }
   Status st = transport_.send(peer, Channel::kBlobs, message);
   if (is_would_block(st)) {
     ++stats_.would_block;
-    box.push_back(std::move(message));
+    outbox_[peer].push_back(std::move(message));
     track_pending();
     return {};
   }
