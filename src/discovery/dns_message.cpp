@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+
+#include "peat/common/byte_io.hpp"
 
 namespace peat::discovery::dns {
 namespace {
@@ -30,74 +33,55 @@ std::string lower_key(const Name& n) {
   return out;
 }
 
-class Reader {
- public:
-  explicit Reader(ByteView data) : d_(data) {}
-  std::size_t pos() const { return pos_; }
-  std::size_t remaining() const { return d_.size() - pos_; }
-  bool u8(std::uint8_t& v) {
-    if (remaining() < 1) return false;
-    v = d_[pos_++];
-    return true;
-  }
-  bool u16(std::uint16_t& v) {
-    if (remaining() < 2) return false;
-    v = static_cast<std::uint16_t>((d_[pos_] << 8) | d_[pos_ + 1]);
-    pos_ += 2;
-    return true;
-  }
-  bool u32(std::uint32_t& v) {
-    if (remaining() < 4) return false;
-    v = (std::uint32_t{d_[pos_]} << 24) | (std::uint32_t{d_[pos_ + 1]} << 16) |
-        (std::uint32_t{d_[pos_ + 2]} << 8) | std::uint32_t{d_[pos_ + 3]};
-    pos_ += 4;
-    return true;
-  }
-  void skip(std::size_t n) { pos_ += n; }
+// DNS is big-endian throughout.
+using Reader = BeReader;
 
-  // Reads a name at the current position (following pointers within the whole message).
-  Result<Name> name() {
-    Name out;
-    std::size_t p = pos_;
-    std::size_t wire = 1;  // the root label
-    bool jumped = false;
-    // A pointer must go strictly before the start of the label run it ends, so each jump moves
-    // backwards: the walk ends after at most d_.size() steps.
-    std::size_t run_start = p;
-    for (;;) {
-      if (p >= d_.size()) return make_error("DNS_TRUNCATED", "name runs past the end");
-      const std::uint8_t len = d_[p];
-      if ((len & 0xC0) == 0xC0) {
-        if (p + 1 >= d_.size()) return make_error("DNS_TRUNCATED", "name pointer cut off");
-        const std::size_t target = (static_cast<std::size_t>(len & 0x3F) << 8) | d_[p + 1];
-        if (target >= run_start) {
-          return make_error("DNS_BAD_NAME", "compression pointer does not point backwards");
-        }
-        if (!jumped) pos_ = p + 2;
-        jumped = true;
-        p = target;
-        run_start = target;
-        continue;
+template <typename T>
+bool get(std::optional<T> v, T& out) {
+  if (!v) return false;
+  out = *v;
+  return true;
+}
+
+// Reads a name at r's position, following compression pointers within `message`, the bytes r
+// reads from; r moves past the name (past its first pointer, when it has one).
+Result<Name> read_name(Reader& r, ByteView message) {
+  Name out;
+  std::size_t p = r.pos();
+  std::size_t wire = 1;  // the root label
+  bool jumped = false;
+  // A pointer must go strictly before the start of the label run it ends, so each jump moves
+  // backwards: the walk ends after at most message.size() steps.
+  std::size_t run_start = p;
+  for (;;) {
+    if (p >= message.size()) return make_error("DNS_TRUNCATED", "name runs past the end");
+    const std::uint8_t len = message[p];
+    if ((len & 0xC0) == 0xC0) {
+      if (p + 1 >= message.size()) return make_error("DNS_TRUNCATED", "name pointer cut off");
+      const std::size_t target = (static_cast<std::size_t>(len & 0x3F) << 8) | message[p + 1];
+      if (target >= run_start) {
+        return make_error("DNS_BAD_NAME", "compression pointer does not point backwards");
       }
-      if ((len & 0xC0) != 0) return make_error("DNS_BAD_NAME", "unsupported label type");
-      if (len == 0) {
-        if (!jumped) pos_ = p + 1;
-        return out;
-      }
-      if (p + 1 + len > d_.size()) return make_error("DNS_TRUNCATED", "label runs past the end");
-      wire += 1u + len;
-      if (wire > kMaxNameBytes || out.labels.size() >= kMaxLabels) {
-        return make_error("DNS_BAD_NAME", "name longer than 255 bytes");
-      }
-      out.labels.emplace_back(reinterpret_cast<const char*>(d_.data() + p + 1), len);
-      p += 1u + len;
+      if (!jumped) r.take(p + 2 - r.pos());
+      jumped = true;
+      p = target;
+      run_start = target;
+      continue;
     }
+    if ((len & 0xC0) != 0) return make_error("DNS_BAD_NAME", "unsupported label type");
+    if (len == 0) {
+      if (!jumped) r.take(p + 1 - r.pos());
+      return out;
+    }
+    if (p + 1 + len > message.size()) return make_error("DNS_TRUNCATED", "label runs past the end");
+    wire += 1u + len;
+    if (wire > kMaxNameBytes || out.labels.size() >= kMaxLabels) {
+      return make_error("DNS_BAD_NAME", "name longer than 255 bytes");
+    }
+    out.labels.emplace_back(reinterpret_cast<const char*>(message.data() + p + 1), len);
+    p += 1u + len;
   }
-
- private:
-  ByteView d_;
-  std::size_t pos_ = 0;
-};
+}
 
 Error truncated(const char* what) {
   return make_error("DNS_TRUNCATED", what);
@@ -105,11 +89,12 @@ Error truncated(const char* what) {
 
 Result<ResourceRecord> read_record(Reader& r, ByteView packet) {
   ResourceRecord rr;
-  auto name = r.name();
+  auto name = read_name(r, packet);
   if (!name) return name.error();
   rr.name = std::move(*name);
   std::uint16_t cls = 0, rdlen = 0;
-  if (!r.u16(rr.type) || !r.u16(cls) || !r.u32(rr.ttl) || !r.u16(rdlen)) {
+  if (!get(r.u16(), rr.type) || !get(r.u16(), cls) || !get(r.u32(), rr.ttl) ||
+      !get(r.u16(), rdlen)) {
     return truncated("record header cut off");
   }
   rr.cache_flush = (cls & 0x8000) != 0;
@@ -124,7 +109,7 @@ Result<ResourceRecord> read_record(Reader& r, ByteView packet) {
       AData a;
       std::copy_n(packet.begin() + static_cast<std::ptrdiff_t>(start), 4, a.begin());
       rr.data = a;
-      r.skip(4);
+      r.take(4);
       break;
     }
     case RecordType::kAaaa: {
@@ -132,37 +117,38 @@ Result<ResourceRecord> read_record(Reader& r, ByteView packet) {
       AaaaData a;
       std::copy_n(packet.begin() + static_cast<std::ptrdiff_t>(start), 16, a.begin());
       rr.data = a;
-      r.skip(16);
+      r.take(16);
       break;
     }
     case RecordType::kPtr: {
       // Names inside RDATA may point anywhere earlier in the message, but must end inside it.
       Reader sub(packet.first(end));
-      sub.skip(start);
-      auto target = sub.name();
+      sub.take(start);
+      auto target = read_name(sub, packet.first(end));
       if (!target)
         return target.error().code == "DNS_TRUNCATED" ? bad("PTR name overruns RDATA")
                                                       : target.error();
       if (sub.pos() != end) return bad("PTR RDATA has trailing bytes");
       rr.data = PtrData{std::move(*target)};
-      r.skip(rdlen);
+      r.take(rdlen);
       break;
     }
     case RecordType::kSrv: {
       Reader sub(packet.first(end));
-      sub.skip(start);
+      sub.take(start);
       SrvData srv;
-      if (!sub.u16(srv.priority) || !sub.u16(srv.weight) || !sub.u16(srv.port)) {
+      if (!get(sub.u16(), srv.priority) || !get(sub.u16(), srv.weight) ||
+          !get(sub.u16(), srv.port)) {
         return bad("SRV RDATA too short");
       }
-      auto target = sub.name();
+      auto target = read_name(sub, packet.first(end));
       if (!target)
         return target.error().code == "DNS_TRUNCATED" ? bad("SRV target overruns RDATA")
                                                       : target.error();
       if (sub.pos() != end) return bad("SRV RDATA has trailing bytes");
       srv.target = std::move(*target);
       rr.data = std::move(srv);
-      r.skip(rdlen);
+      r.take(rdlen);
       break;
     }
     case RecordType::kTxt: {
@@ -177,31 +163,22 @@ Result<ResourceRecord> read_record(Reader& r, ByteView packet) {
         p += 1 + len;
       }
       rr.data = std::move(txt);
-      r.skip(rdlen);
+      r.take(rdlen);
       break;
     }
     default:
       rr.data = RawData{Bytes(packet.begin() + static_cast<std::ptrdiff_t>(start),
                               packet.begin() + static_cast<std::ptrdiff_t>(end))};
-      r.skip(rdlen);
+      r.take(rdlen);
       break;
   }
   return rr;
 }
 
-class Writer {
+// A big-endian writer that also compresses names against those already written.
+class Writer : public BeWriter {
  public:
   explicit Writer(bool compress = true) : compress_(compress) {}
-  Bytes out;
-  void u8(std::uint8_t v) { out.push_back(v); }
-  void u16(std::uint16_t v) {
-    out.push_back(static_cast<std::uint8_t>(v >> 8));
-    out.push_back(static_cast<std::uint8_t>(v));
-  }
-  void u32(std::uint32_t v) {
-    u16(static_cast<std::uint16_t>(v >> 16));
-    u16(static_cast<std::uint16_t>(v));
-  }
 
   Status name(const Name& n) {
     std::size_t wire = 1;
@@ -221,9 +198,9 @@ class Writer {
         u16(static_cast<std::uint16_t>(0xC000 | it->second));
         return {};
       }
-      if (out.size() < 0x3FFF) offsets_.emplace(key, out.size());
+      if (size() < 0x3FFF) offsets_.emplace(key, size());
       u8(static_cast<std::uint8_t>(n.labels[i].size()));
-      out.insert(out.end(), n.labels[i].begin(), n.labels[i].end());
+      str(n.labels[i]);
     }
     u8(0);
     return {};
@@ -234,13 +211,13 @@ class Writer {
     u16(rr.type);
     u16(static_cast<std::uint16_t>((rr.rclass & 0x7FFF) | (rr.cache_flush ? 0x8000 : 0)));
     u32(rr.ttl);
-    const std::size_t len_at = out.size();
+    const std::size_t len_at = size();
     u16(0);
     PEAT_TRY_STATUS(rdata(rr.data));
-    const std::size_t len = out.size() - len_at - 2;
+    const std::size_t len = size() - len_at - 2;
     if (len > 0xFFFF) return make_error("DNS_BAD_RDATA", "RDATA longer than 65535 bytes");
-    out[len_at] = static_cast<std::uint8_t>(len >> 8);
-    out[len_at + 1] = static_cast<std::uint8_t>(len);
+    out()[len_at] = static_cast<std::uint8_t>(len >> 8);
+    out()[len_at + 1] = static_cast<std::uint8_t>(len);
     return {};
   }
 
@@ -257,15 +234,15 @@ class Writer {
       for (const auto& e : txt->entries) {
         if (e.size() > 255) return make_error("DNS_BAD_RDATA", "TXT entry longer than 255 bytes");
         u8(static_cast<std::uint8_t>(e.size()));
-        out.insert(out.end(), e.begin(), e.end());
+        str(e);
       }
     } else if (auto* a = std::get_if<AData>(&data)) {
-      out.insert(out.end(), a->begin(), a->end());
+      bytes(*a);
     } else if (auto* aaaa = std::get_if<AaaaData>(&data)) {
-      out.insert(out.end(), aaaa->begin(), aaaa->end());
+      bytes(*aaaa);
     } else {
       const auto& raw = std::get<RawData>(data).bytes;
-      out.insert(out.end(), raw.begin(), raw.end());
+      bytes(raw);
     }
     return {};
   }
@@ -361,7 +338,8 @@ Result<Message> decode_dns_message(ByteView packet) {
   Reader r(packet);
   Message m;
   std::uint16_t qd = 0, an = 0, ns = 0, ar = 0;
-  if (!r.u16(m.id) || !r.u16(m.flags) || !r.u16(qd) || !r.u16(an) || !r.u16(ns) || !r.u16(ar)) {
+  if (!get(r.u16(), m.id) || !get(r.u16(), m.flags) || !get(r.u16(), qd) || !get(r.u16(), an) ||
+      !get(r.u16(), ns) || !get(r.u16(), ar)) {
     return truncated("header shorter than 12 bytes");
   }
   // Every question takes at least 5 bytes and every record 11: reject impossible counts before
@@ -372,11 +350,11 @@ Result<Message> decode_dns_message(ByteView packet) {
   }
   for (std::uint16_t i = 0; i < qd; ++i) {
     Question q;
-    auto name = r.name();
+    auto name = read_name(r, packet);
     if (!name) return name.error();
     q.name = std::move(*name);
     std::uint16_t cls = 0;
-    if (!r.u16(q.type) || !r.u16(cls)) return truncated("question cut off");
+    if (!get(r.u16(), q.type) || !get(r.u16(), cls)) return truncated("question cut off");
     q.unicast_response = (cls & 0x8000) != 0;
     q.qclass = cls & 0x7FFF;
     m.questions.push_back(std::move(q));
@@ -416,13 +394,13 @@ Result<Bytes> encode_dns_message(const Message& m) {
   for (const auto* section : {&m.answers, &m.authorities, &m.additionals}) {
     for (const auto& rr : *section) PEAT_TRY_STATUS(w.record(rr));
   }
-  return std::move(w.out);
+  return w.take();
 }
 
 Result<Bytes> encode_rdata(const RData& data) {
   Writer w(false);
   PEAT_TRY_STATUS(w.rdata(data));
-  return std::move(w.out);
+  return w.take();
 }
 
 std::vector<std::pair<std::string, std::string>> parse_txt(const TxtData& txt) {
