@@ -1,6 +1,6 @@
-// BLE: the pieces of the Bluetooth LE transport that do not need a radio. There is NO BLE
-// Transport implementation yet, with or without -DPEAT_BLUETOOTH=ON (see docs/transport.md,
-// "BLE"); these are what one will use, and what the TransportManager needs to rank a BLE link.
+// BLE: the pieces of the Bluetooth LE transport that need no radio and are always built: the
+// capability preset the TransportManager ranks a BLE link by, and BLE peer ids. The Transport
+// itself is peat::transport::ble::BluezTransport (-DPEAT_BLUETOOTH=ON), see docs/ble.md.
 #pragma once
 
 #include <cstdint>
