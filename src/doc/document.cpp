@@ -698,6 +698,22 @@ std::vector<ChangeInfo> Document::changes_info() {
   return out;
 }
 
+ChangeGraph Document::change_graph() {
+  impl_->close_tx();
+  const auto& changes = impl_->st->changes;
+  ChangeGraph g;
+  g.hashes.reserve(changes.size());
+  g.dep_start.reserve(changes.size() + 1);
+  g.deps.reserve(changes.size());
+  for (const auto& c : changes) {
+    g.hashes.push_back(c.hash);
+    g.dep_start.push_back(static_cast<std::uint32_t>(g.deps.size()));
+    g.deps.insert(g.deps.end(), c.deps.begin(), c.deps.end());
+  }
+  g.dep_start.push_back(static_cast<std::uint32_t>(g.deps.size()));
+  return g;
+}
+
 std::optional<Bytes> Document::get_change_by_hash(const ChangeHash& hash) {
   impl_->close_tx();
   auto it = impl_->st->by_hash.find(hash);

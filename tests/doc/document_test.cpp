@@ -185,6 +185,39 @@ TEST(History, GetChangesSinceAndChangeInfo) {
   EXPECT_TRUE(d.has_change(*h2));
 }
 
+TEST(History, ChangeGraphMatchesChangesInfo) {
+  Document a(actor("aaaa"));
+  ASSERT_TRUE(a.put(kRoot, "x", std::int64_t{1}).ok());
+  a.commit();
+  Document b = a.fork(actor("bbbb"));
+  Document c = a.fork(actor("cccc"));
+  ASSERT_TRUE(b.put(kRoot, "y", std::int64_t{2}).ok());
+  b.commit();
+  ASSERT_TRUE(c.put(kRoot, "z", std::int64_t{3}).ok());
+  c.commit();
+  ASSERT_TRUE(a.merge(b).ok());
+  ASSERT_TRUE(a.merge(c).ok());
+  ASSERT_TRUE(a.put(kRoot, "w", std::int64_t{4}).ok());  // pending: change_graph commits it
+  const ChangeGraph g = a.change_graph();
+  const auto info = a.changes_info();
+  ASSERT_EQ(g.hashes.size(), 4u);
+  ASSERT_EQ(info.size(), 4u);
+  ASSERT_EQ(g.dep_start.size(), 5u);
+  EXPECT_EQ(g.dep_start.front(), 0u);
+  EXPECT_EQ(g.dep_start.back(), g.deps.size());
+  for (std::size_t i = 0; i < info.size(); ++i) {
+    EXPECT_EQ(g.hashes[i], info[i].hash);
+    std::vector<ChangeHash> deps;
+    for (auto j = g.dep_start[i]; j < g.dep_start[i + 1]; ++j) {
+      ASSERT_LT(g.deps[j], i);
+      deps.push_back(g.hashes[g.deps[j]]);
+    }
+    EXPECT_EQ(deps, info[i].deps);
+  }
+  EXPECT_EQ(g.dep_start[4] - g.dep_start[3], 2u);  // the last change merges two heads
+  EXPECT_TRUE(Document(actor("dddd")).change_graph().deps.empty());
+}
+
 TEST(History, MissingDepsQueueUntilTheyArrive) {
   Document src(actor("aaaa"));
   std::vector<ChangeHash> hashes;

@@ -30,6 +30,15 @@ struct ChangeInfo {
   std::vector<ChangeHash> deps;  // sorted
 };
 
+// The change graph without copies of actors or messages (much cheaper than changes_info()).
+struct ChangeGraph {
+  std::vector<ChangeHash> hashes;        // every applied change, in changes_info() order
+  std::vector<std::uint32_t> dep_start;  // size hashes.size() + 1
+  // deps of change i: deps[dep_start[i] .. dep_start[i + 1]), indexes into `hashes` (always
+  // smaller than i), ordered by dep hash
+  std::vector<std::uint32_t> deps;
+};
+
 class Document {
  public:
   explicit Document(ActorId actor);
@@ -69,6 +78,8 @@ class Document {
   std::vector<Bytes> get_changes(const std::vector<ChangeHash>& since);
   // Metadata of every applied change, in the order applied (causal order).
   std::vector<ChangeInfo> changes_info();
+  // Hashes and deps of every applied change, same order as changes_info().
+  ChangeGraph change_graph();
   std::optional<Bytes> get_change_by_hash(const ChangeHash& hash);
   bool has_change(const ChangeHash& hash) const;
   // Hashes in `heads` (and deps of queued changes) that this document does not have, sorted.
