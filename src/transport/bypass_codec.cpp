@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "peat/common/byte_io.hpp"
+
 namespace peat::transport::bypass {
 
 namespace {
@@ -15,15 +17,6 @@ constexpr std::string_view kSubkeyContext = "peat-bypass-v1";
 void ensure_sodium() {
   static const int init = sodium_init();
   (void)init;
-}
-
-void put_be(Bytes& out, std::uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-}
-std::uint64_t get_be(const std::uint8_t* p, int bytes) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v = (v << 8) | p[i];
-  return v;
 }
 
 // Per-sender encryption key: BLAKE2b-256 keyed with the shared key over context ‖ sender id.
@@ -74,11 +67,14 @@ const char* to_string(Mode mode) {
 }
 
 void encode_header(const Header& header, Bytes& out) {
-  out.insert(out.end(), kMagic.begin(), kMagic.end());
-  put_be(out, header.collection_hash, 4);
-  put_be(out, header.ttl_ms, 2);
-  out.push_back(header.flags);
-  out.push_back(header.sequence);
+  BeWriter w;
+  w.out().swap(out);  // append after what out already holds
+  w.bytes(kMagic);
+  w.u32(header.collection_hash);
+  w.u16(header.ttl_ms);
+  w.u8(header.flags);
+  w.u8(header.sequence);
+  out = w.take();
 }
 
 Result<Header> decode_header(ByteView packet) {
@@ -88,11 +84,12 @@ Result<Header> decode_header(ByteView packet) {
   if (!std::equal(kMagic.begin(), kMagic.end(), packet.begin())) {
     return make_error("INVALID_BYPASS_HEADER", "bad magic");
   }
-  Header h;
-  h.collection_hash = static_cast<std::uint32_t>(get_be(&packet[4], 4));
-  h.ttl_ms = static_cast<std::uint16_t>(get_be(&packet[8], 2));
-  h.flags = packet[10];
-  h.sequence = packet[11];
+  BeReader r(packet.subspan(kMagic.size(), kHeaderSize - kMagic.size()));
+  Header h;  // the size check above covers every field
+  h.collection_hash = *r.u32();
+  h.ttl_ms = *r.u16();
+  h.flags = *r.u8();
+  h.sequence = *r.u8();
   return h;
 }
 
@@ -131,20 +128,21 @@ Result<Bytes> Encoder::encode(std::uint32_t hash, std::uint16_t ttl_ms, ByteView
     return make_error("MESSAGE_TOO_LARGE", "packet of " + std::to_string(total) +
                                                " bytes exceeds " + std::to_string(kMaxUdpPayload));
   }
-  Bytes out;
+  BeWriter w;
+  Bytes& out = w.out();
   out.reserve(total);
   if (mode_ == Mode::kPlain) {
     encode_header({hash, ttl_ms, 0, plain_seq_++}, out);
     out.insert(out.end(), payload.begin(), payload.end());
-    return out;
+    return w.take();
   }
   std::uint64_t seq = next_seq_++;
   std::uint8_t flags = (sign ? kSigned : 0) | (encrypt ? kEncrypted : 0);
   encode_header({hash, ttl_ms, flags, static_cast<std::uint8_t>(seq)}, out);
-  out.push_back(kAuthVersion);
-  out.insert(out.end(), credentials_.id.begin(), credentials_.id.end());
-  put_be(out, seq, 8);
-  put_be(out, now, 8);
+  w.u8(kAuthVersion);
+  w.bytes(credentials_.id);
+  w.u64(seq);
+  w.u64(now);
   if (encrypt) {
     SymmetricKey key = sender_subkey(*credentials_.encryption_key, credentials_.id);
     auto nonce = nonce_for(seq);
@@ -164,7 +162,7 @@ Result<Bytes> Encoder::encode(std::uint32_t hash, std::uint16_t ttl_ms, ByteView
     crypto_sign_detached(out.data() + at, nullptr, out.data(), at,
                          credentials_.signing_key->data());
   }
-  return out;
+  return w.take();
 }
 
 // ---------------------------------------------------------------- ReplayWindow
@@ -300,8 +298,9 @@ Result<Message> Decoder::open(std::string_view source, ByteView packet, UnixMill
   }
   SenderId sender{};
   std::memcpy(sender.data(), &packet[kHeaderSize + 1], sender.size());
-  const std::uint64_t seq = get_be(&packet[kHeaderSize + 17], 8);
-  const UnixMillis sent_at = get_be(&packet[kHeaderSize + 25], 8);
+  BeReader ext(packet.subspan(kHeaderSize + 1 + sender.size()));  // within kAuthEnd, checked above
+  const std::uint64_t seq = *ext.u64();
+  const UnixMillis sent_at = *ext.u64();
   if (static_cast<std::uint8_t>(seq) != header->sequence) {
     return make_error("INVALID_BYPASS_HEADER", "header sequence does not match the extension");
   }

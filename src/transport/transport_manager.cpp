@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "peat/common/byte_io.hpp"
+
 namespace peat::transport {
 
 namespace {
@@ -17,18 +19,16 @@ enum : std::uint8_t { kData = 1, kAck = 2, kPing = 3, kPong = 4 };
 constexpr std::size_t kDataOverhead = 2 + 8 + 8 + 1;
 constexpr std::size_t kRetiredStreams = 8;
 
-void put_u64(Bytes& out, std::uint64_t value) {
-  for (int i = 7; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
+BeWriter frame_start(std::uint8_t type) {
+  BeWriter w;
+  w.u8(kFrameMagic);
+  w.u8(type);
+  return w;
 }
 Bytes frame(std::uint8_t type, std::uint64_t value) {
-  Bytes out{kFrameMagic, type};
-  put_u64(out, value);
-  return out;
-}
-std::uint64_t read_u64(ByteView b, std::size_t at) {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | b[at + i];
-  return v;
+  BeWriter w = frame_start(type);
+  w.u64(value);
+  return w.take();
 }
 std::pair<std::string, std::string> split_key(const std::string& key) {
   auto pos = key.find('\n');
@@ -302,11 +302,12 @@ bool TransportManager::send_frame(const std::string& link, const PeerId& peer, C
 void TransportManager::flush(const PeerId& peer, PeerState& st) {
   if (st.active.empty()) return;
   for (auto it = st.unacked.upper_bound(st.sent_upto); it != st.unacked.end(); ++it) {
-    Bytes f{kFrameMagic, kData};
-    put_u64(f, st.stream);
-    put_u64(f, it->first);
-    f.push_back(static_cast<std::uint8_t>(it->second.channel));
-    f.insert(f.end(), it->second.payload.begin(), it->second.payload.end());
+    BeWriter w = frame_start(kData);
+    w.u64(st.stream);
+    w.u64(it->first);
+    w.u8(static_cast<std::uint8_t>(it->second.channel));
+    w.bytes(it->second.payload);
+    const Bytes f = w.take();
     if (!send_frame(st.active, peer, it->second.channel, f)) return;  // retried later
     st.sent_upto = it->first;
     ++stats_.frames_sent;
@@ -354,9 +355,10 @@ Status TransportManager::send(const PeerId& peer, Channel channel, ByteView mess
 
 void TransportManager::send_ack(const PeerId& peer, PeerState& st) {
   st.unacked_received = 0;
-  Bytes f{kFrameMagic, kAck};
-  put_u64(f, st.recv_stream);
-  put_u64(f, st.recv_next - 1);
+  BeWriter w = frame_start(kAck);
+  w.u64(st.recv_stream);
+  w.u64(st.recv_next - 1);
+  const Bytes f = w.take();
   if (!st.ack_link.empty() && send_frame(st.ack_link, peer, Channel::kControl, f)) return;
   if (!st.active.empty()) send_frame(st.active, peer, Channel::kControl, f);
 }
@@ -406,7 +408,8 @@ void TransportManager::on_frame(const std::string& link, const PeerId& peer, Byt
     return;
   }
   PeerState& st = known->second;
-  const std::uint64_t value = read_u64(f, 2);
+  BeReader r(f.subspan(2));
+  const std::uint64_t value = *r.u64();  // f.size() >= 10 was checked above
   switch (f[1]) {
     case kData: {
       if (f.size() < kDataOverhead || f[18] > 3) {
@@ -427,7 +430,8 @@ void TransportManager::on_frame(const std::string& link, const PeerId& peer, Byt
         st.unacked_received = 0;
       }
       st.recv_started = true;
-      on_data(link, peer, st, read_u64(f, 10), static_cast<Channel>(f[18]),
+      const std::uint64_t seq = *r.u64();
+      on_data(link, peer, st, seq, static_cast<Channel>(f[18]),
               Bytes(f.begin() + kDataOverhead, f.end()));
       return;
     }
@@ -437,7 +441,7 @@ void TransportManager::on_frame(const std::string& link, const PeerId& peer, Byt
         return;
       }
       if (value != st.stream) return;  // for an earlier incarnation of us
-      const std::uint64_t cumulative = read_u64(f, 10);
+      const std::uint64_t cumulative = *r.u64();
       if (cumulative >= st.next_seq) {  // acknowledges something never sent
         ++stats_.invalid_frames;
         return;
