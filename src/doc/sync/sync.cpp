@@ -21,20 +21,14 @@ struct HashKey {
 class Graph {
  public:
   explicit Graph(Document& doc) {
-    const auto infos = doc.changes_info();
-    hashes_.reserve(infos.size());
-    index_.reserve(infos.size());
-    dep_start_.reserve(infos.size() + 1);
-    for (std::size_t i = 0; i < infos.size(); ++i) {
-      hashes_.push_back(infos[i].hash);
-      index_.emplace(infos[i].hash, static_cast<std::uint32_t>(i));
-      dep_start_.push_back(static_cast<std::uint32_t>(deps_.size()));
-      for (const auto& d : infos[i].deps) {
-        auto it = index_.find(d);
-        if (it != index_.end()) deps_.push_back(it->second);
-      }
+    ChangeGraph g = doc.change_graph();
+    hashes_ = std::move(g.hashes);
+    dep_start_ = std::move(g.dep_start);
+    deps_ = std::move(g.deps);
+    index_.reserve(hashes_.size());
+    for (std::size_t i = 0; i < hashes_.size(); ++i) {
+      index_.emplace(hashes_[i], static_cast<std::uint32_t>(i));
     }
-    dep_start_.push_back(static_cast<std::uint32_t>(deps_.size()));
   }
 
   std::size_t size() const { return hashes_.size(); }
@@ -259,7 +253,7 @@ std::optional<Message> generate_message(Document& doc, State& state) {
         const Graph& g = lazy.get();
         for (std::size_t i = 0; i < g.size(); ++i) sent.push_back(g.hash(i));
       } else {
-        for (const auto& info : doc.changes_info()) sent.push_back(info.hash);
+        sent = doc.change_graph().hashes;
       }
     } else if (!to_send.empty()) {
       for (const auto& h : to_send) {
