@@ -4,6 +4,8 @@
 #include <limits>
 #include <set>
 
+#include "peat/common/byte_io.hpp"
+
 namespace peat::sync {
 
 namespace {
@@ -20,38 +22,37 @@ Error decode_error(const std::string& what) {
 
 }  // namespace
 
-// Bounds-checked cursor over an incoming message.
+// The shared bounds-checked reader with negentropy's errors and its big-endian base-128 varint.
 class Negentropy::Reader {
  public:
-  explicit Reader(ByteView data) : data_(data) {}
-  bool empty() const { return pos_ == data_.size(); }
-  std::size_t remaining() const { return data_.size() - pos_; }
+  explicit Reader(ByteView data) : in_(data) {}
+  bool empty() const { return in_.done(); }
+  std::size_t remaining() const { return in_.remaining(); }
 
   Result<std::uint8_t> byte() {
-    if (remaining() < 1) return decode_error("message ends prematurely");
-    return data_[pos_++];
+    auto b = in_.u8();
+    if (!b) return decode_error("message ends prematurely");
+    return *b;
   }
   Result<ByteView> bytes(std::size_t n) {
-    if (remaining() < n) return decode_error("message ends prematurely");
-    ByteView out = data_.subspan(pos_, n);
-    pos_ += n;
-    return out;
+    auto out = in_.take(n);
+    if (!out) return decode_error("message ends prematurely");
+    return *out;
   }
   Result<std::uint64_t> varint() {
     std::uint64_t value = 0;
     for (int i = 0; i < 10; ++i) {
-      if (remaining() < 1) return decode_error("varint ends prematurely");
-      std::uint8_t b = data_[pos_++];
+      auto b = in_.u8();
+      if (!b) return decode_error("varint ends prematurely");
       if ((value >> 57) != 0) return decode_error("varint overflows 64 bits");
-      value = (value << 7) | (b & 0x7F);
-      if ((b & 0x80) == 0) return value;
+      value = (value << 7) | (*b & 0x7F);
+      if ((*b & 0x80) == 0) return value;
     }
     return decode_error("varint longer than 10 bytes");
   }
 
  private:
-  ByteView data_;
-  std::size_t pos_ = 0;
+  LeReader in_;  // single bytes only: the byte order is never used
 };
 
 Result<Negentropy> Negentropy::create(const NegStorage& storage, std::uint64_t frame_size_limit) {

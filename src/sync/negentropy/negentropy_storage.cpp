@@ -2,19 +2,10 @@
 
 #include <algorithm>
 
+#include "peat/common/byte_io.hpp"
 #include "peat/common/sha256.hpp"
 
 namespace peat::sync {
-
-namespace {
-
-std::uint64_t load_le64(const std::uint8_t* p) {
-  std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-
-}  // namespace
 
 void neg_encode_varint(std::uint64_t value, Bytes& out) {
   std::uint8_t groups[10];
@@ -29,9 +20,10 @@ void neg_encode_varint(std::uint64_t value, Bytes& out) {
 }
 
 void NegAccumulator::add(const NegId& id) {
+  LeReader limbs(id);  // 32 bytes: four little-endian limbs
   std::uint64_t carry = 0;
   for (std::size_t i = 0; i < 4; ++i) {
-    std::uint64_t other = load_le64(id.data() + 8 * i);
+    std::uint64_t other = *limbs.u64();
     std::uint64_t sum = limbs_[i] + other;
     std::uint64_t c1 = sum < other ? 1 : 0;
     std::uint64_t sum2 = sum + carry;
@@ -67,13 +59,11 @@ void NegAccumulator::subtract(const NegAccumulator& other) {
 }
 
 NegFingerprint NegAccumulator::fingerprint(std::uint64_t count) const {
-  Bytes input;
-  input.reserve(32 + 10);
-  for (std::uint64_t limb : limbs_) {
-    for (int b = 0; b < 8; ++b) input.push_back(static_cast<std::uint8_t>(limb >> (8 * b)));
-  }
-  neg_encode_varint(count, input);
-  Sha256Digest digest = Sha256::digest(input);
+  LeWriter w;
+  w.out().reserve(32 + 10);
+  for (std::uint64_t limb : limbs_) w.u64(limb);
+  neg_encode_varint(count, w.out());
+  Sha256Digest digest = Sha256::digest(w.out());
   NegFingerprint out;
   std::copy_n(digest.begin(), out.size(), out.begin());
   return out;
