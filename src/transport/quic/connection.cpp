@@ -1,8 +1,10 @@
 // Sans-I/O QUIC connection over ngtcp2 0.12 and its GnuTLS crypto backend.
 #include "peat/transport/quic/connection.hpp"
 
+#include <arpa/inet.h>
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
+#include <netinet/in.h>
 #include <ngtcp2/ngtcp2.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
@@ -66,6 +68,18 @@ Bytes frame_header(ByteView message) {
   out.push_back(static_cast<std::uint8_t>(n));
   out.insert(out.end(), message.begin(), message.end());
   return out;
+}
+
+bool is_loopback(const UdpEndpoint& e) {
+  if (e.storage.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&e.storage);
+    return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+  }
+  if (e.storage.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&e.storage);
+    return IN6_IS_ADDR_LOOPBACK(&a->sin6_addr) != 0;
+  }
+  return false;
 }
 
 enum class State : std::uint8_t { kHandshaking, kEstablished, kClosing, kClosed };
@@ -206,6 +220,10 @@ struct Connection::Impl {
     s.max_stream_window = options.settings.max_stream_window;
     s.handshake_timeout = to_duration(options.settings.handshake_timeout);
     s.rand_ctx.native_handle = this;
+    if (options.settings.loopback_udp_payload > 0 && is_loopback(local) && is_loopback(remote)) {
+      s.max_tx_udp_payload_size = options.settings.loopback_udp_payload;
+      s.no_tx_udp_payload_size_shaping = 1;
+    }
   }
 
   void fill_params(ngtcp2_transport_params& p) {

@@ -20,12 +20,12 @@ Identity make_identity(std::uint8_t tag) {
   return id;
 }
 
-UdpEndpoint endpoint(std::uint16_t port) {
+UdpEndpoint endpoint(std::uint16_t port, std::uint32_t ip = 0x7f000001) {
   UdpEndpoint e;
   sockaddr_in sin{};
   sin.sin_family = AF_INET;
   sin.sin_port = htons(port);
-  sin.sin_addr.s_addr = htonl(0x7f000001);
+  sin.sin_addr.s_addr = htonl(ip);
   std::memcpy(&e.storage, &sin, sizeof(sin));
   e.length = sizeof(sin);
   return e;
@@ -38,10 +38,11 @@ struct Pipe {
 
   std::size_t drop_every = 0;  // 0: lossless; n: every n-th datagram is lost
   std::size_t sent = 0;
+  std::size_t largest = 0;  // largest datagram moved
 
   // Moves datagrams both ways until neither side has anything to send (bounded).
   void pump(Connection& client, Connection& server, int rounds = 200) {
-    std::vector<std::uint8_t> buf(64 * 1500);
+    std::vector<std::uint8_t> buf(65536);
     for (int round = 0; round < rounds; ++round) {
       bool moved = false;
       for (int dir = 0; dir < 2; ++dir) {
@@ -51,6 +52,7 @@ struct Pipe {
         const std::size_t n = from.write_datagrams(buf, seg, 64, now);
         for (std::size_t off = 0; off < n; off += seg) {
           moved = true;
+          largest = std::max(largest, std::min(seg, n - off));
           if (drop_every != 0 && ++sent % drop_every == 0) continue;
           to.receive(ByteView(buf.data() + off, std::min(seg, n - off)), now);
         }
@@ -139,15 +141,19 @@ TEST(QuicConnection, RecoversFromPacketLoss) {
   SeededRng client_rng(6);
   SeededRng server_rng(7);
   Pipe pipe;
-  auto client = Connection::connect(options(1, "peat/sync/1"), endpoint(1000), endpoint(2000),
-                                    client_rng, pipe.now);
+  // Internet-sized packets (not the loopback size), so the message spans many of them.
+  ConnectionOptions co = options(1, "peat/sync/1");
+  ConnectionOptions so = options(2, "peat/sync/1");
+  co.settings.loopback_udp_payload = 0;
+  so.settings.loopback_udp_payload = 0;
+  auto client = Connection::connect(co, endpoint(1000), endpoint(2000), client_rng, pipe.now);
   ASSERT_TRUE(client.ok());
   std::vector<std::uint8_t> buf(64 * 1500);
   std::size_t seg = 0;
   const std::size_t n = (*client)->write_datagrams(buf, seg, 64, pipe.now);
   ASSERT_GT(n, 0u);
-  auto server = Connection::accept(options(2, "peat/sync/1"), endpoint(2000), endpoint(1000),
-                                   ByteView(buf.data(), seg), server_rng, pipe.now);
+  auto server = Connection::accept(so, endpoint(2000), endpoint(1000), ByteView(buf.data(), seg),
+                                   server_rng, pipe.now);
   ASSERT_TRUE(server.ok());
   pipe.pump(**client, **server);
   ASSERT_TRUE((*client)->is_established());
@@ -165,6 +171,45 @@ TEST(QuicConnection, RecoversFromPacketLoss) {
   EXPECT_TRUE(got[0] == big);
   EXPECT_EQ(as_chars(got[1]), "after");
   EXPECT_GT((*client)->stats().packets_lost, 0u);
+}
+
+// Bulk data between two loopback addresses travels in loopback-sized packets; between other
+// addresses packets stay within what PMTUD allows (1452 bytes).
+TEST(QuicConnection, LargePacketsOnlyBetweenLoopbackAddresses) {
+  for (const bool loopback : {true, false}) {
+    SeededRng client_rng(8);
+    SeededRng server_rng(9);
+    Pipe pipe;
+    const std::uint32_t a = loopback ? 0x7f000001 : 0x0a000001;
+    const std::uint32_t b = loopback ? 0x7f000002 : 0x0a000002;
+    auto client = Connection::connect(options(1, "peat/sync/1"), endpoint(1000, a),
+                                      endpoint(2000, b), client_rng, pipe.now);
+    ASSERT_TRUE(client.ok());
+    std::vector<std::uint8_t> buf(65536);
+    std::size_t seg = 0;
+    ASSERT_GT((*client)->write_datagrams(buf, seg, 64, pipe.now), 0u);
+    auto server =
+        Connection::accept(options(2, "peat/sync/1"), endpoint(2000, b), endpoint(1000, a),
+                           ByteView(buf.data(), seg), server_rng, pipe.now);
+    ASSERT_TRUE(server.ok());
+    pipe.pump(**client, **server);
+    ASSERT_TRUE((*client)->is_established());
+    pipe.largest = 0;
+    const Bytes big(300'000, 0x3c);
+    ASSERT_TRUE((*client)->send(Channel::kBlobs, big, true).ok());
+    pipe.pump(**client, **server, 2000);
+    std::size_t delivered = 0;
+    for (const auto& e : pipe.server_events) {
+      if (e.type == ConnectionEventType::kMessage && e.data == big) ++delivered;
+    }
+    EXPECT_EQ(delivered, 1u) << "loopback=" << loopback;
+    if (loopback) {
+      EXPECT_GT(pipe.largest, 1452u);
+      EXPECT_LE(pipe.largest, QuicSettings{}.loopback_udp_payload);
+    } else {
+      EXPECT_LE(pipe.largest, 1452u);
+    }
+  }
 }
 
 TEST(QuicConnection, AcceptRejectsNonInitialBytes) {
