@@ -7,6 +7,7 @@
 #include <mutex>
 #include <set>
 
+#include "peat/common/byte_io.hpp"
 #include "peat/common/sha256.hpp"
 
 namespace peat::store {
@@ -16,40 +17,23 @@ namespace {
 constexpr std::size_t kMaxKeyBytes = 400;  // LMDB keys are at most 511 bytes; tails add 5
 constexpr std::uint8_t kMetaVersion = 1;
 
-void put_u64(Bytes& out, std::uint64_t v) {
-  for (int i = 7; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-}
-void put_u32(Bytes& out, std::uint32_t v) {
-  for (int i = 3; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-}
-std::uint64_t get_u64(ByteView b, std::size_t at) {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | b[at + i];
-  return v;
-}
-std::uint32_t get_u32(ByteView b, std::size_t at) {
-  std::uint32_t v = 0;
-  for (std::size_t i = 0; i < 4; ++i) v = (v << 8) | b[at + i];
-  return v;
-}
-
+// Keys and records are big-endian, so that LMDB's byte order sorts numbers numerically.
 Bytes encode_meta(const DocMeta& m) {
-  Bytes out;
-  out.push_back(kMetaVersion);
-  put_u64(out, m.lamport);
-  put_u64(out, m.updated_at);
-  put_u64(out, m.expires_at);
-  put_u64(out, m.snapshot_bytes);
-  put_u64(out, m.tail_bytes);
-  put_u32(out, m.tail_chunks);
-  put_u32(out, m.next_seq);
-  out.push_back(m.soft_deleted ? 1 : 0);
-  out.push_back(static_cast<std::uint8_t>(m.geohash.size()));
-  out.insert(out.end(), m.geohash.begin(), m.geohash.end());
-  out.push_back(static_cast<std::uint8_t>(m.version.size() >> 8));
-  out.push_back(static_cast<std::uint8_t>(m.version.size()));
-  out.insert(out.end(), m.version.begin(), m.version.end());
-  return out;
+  BeWriter w;
+  w.u8(kMetaVersion);
+  w.u64(m.lamport);
+  w.u64(m.updated_at);
+  w.u64(m.expires_at);
+  w.u64(m.snapshot_bytes);
+  w.u64(m.tail_bytes);
+  w.u32(m.tail_chunks);
+  w.u32(m.next_seq);
+  w.u8(m.soft_deleted ? 1 : 0);
+  w.u8(static_cast<std::uint8_t>(m.geohash.size()));
+  w.str(m.geohash);
+  w.u16(static_cast<std::uint16_t>(m.version.size()));
+  w.bytes(m.version);
+  return w.take();
 }
 
 constexpr std::size_t kMetaFixed = 1 + 8 * 5 + 4 * 2 + 1 + 1;
@@ -58,34 +42,34 @@ Result<DocMeta> decode_meta(ByteView b) {
   if (b.size() < kMetaFixed || b[0] != kMetaVersion) {
     return make_error("STORE_CORRUPTED", "document metadata record is malformed");
   }
-  DocMeta m;
-  m.lamport = get_u64(b, 1);
-  m.updated_at = get_u64(b, 9);
-  m.expires_at = get_u64(b, 17);
-  m.snapshot_bytes = get_u64(b, 25);
-  m.tail_bytes = get_u64(b, 33);
-  m.tail_chunks = get_u32(b, 41);
-  m.next_seq = get_u32(b, 45);
-  m.soft_deleted = b[49] != 0;
-  std::size_t glen = b[50];
-  if (b.size() < kMetaFixed + glen + 2) {
+  BeReader r(b.subspan(1));
+  DocMeta m;  // the size check above covers the fixed fields
+  m.lamport = *r.u64();
+  m.updated_at = *r.u64();
+  m.expires_at = *r.u64();
+  m.snapshot_bytes = *r.u64();
+  m.tail_bytes = *r.u64();
+  m.tail_chunks = *r.u32();
+  m.next_seq = *r.u32();
+  m.soft_deleted = *r.u8() != 0;
+  const std::size_t glen = *r.u8();
+  auto geohash = r.take(glen);
+  auto vlen = r.u16();
+  if (!geohash || !vlen || r.remaining() != *vlen) {
     return make_error("STORE_CORRUPTED", "document metadata record has a bad length");
   }
-  m.geohash.assign(reinterpret_cast<const char*>(b.data()) + kMetaFixed, glen);
-  std::size_t at = kMetaFixed + glen;
-  std::size_t vlen = (static_cast<std::size_t>(b[at]) << 8) | b[at + 1];
-  if (b.size() != at + 2 + vlen) {
-    return make_error("STORE_CORRUPTED", "document metadata record has a bad length");
-  }
-  m.version.assign(b.begin() + static_cast<std::ptrdiff_t>(at + 2), b.end());
+  m.geohash.assign(as_chars(*geohash));
+  auto version = r.rest();
+  m.version.assign(version.begin(), version.end());
   return m;
 }
 
 Bytes tail_key(std::string_view key, std::uint32_t seq) {
-  Bytes out(key.begin(), key.end());
-  out.push_back(0);
-  put_u32(out, seq);
-  return out;
+  BeWriter w;
+  w.str(key);
+  w.u8(0);
+  w.u32(seq);
+  return w.take();
 }
 
 Bytes tail_prefix(std::string_view key) {
@@ -95,10 +79,10 @@ Bytes tail_prefix(std::string_view key) {
 }
 
 Bytes expiry_key(UnixMillis at, std::string_view key) {
-  Bytes out;
-  put_u64(out, at);
-  out.insert(out.end(), key.begin(), key.end());
-  return out;
+  BeWriter w;
+  w.u64(at);
+  w.str(key);
+  return w.take();
 }
 
 Bytes geo_key(std::string_view cell, std::string_view key) {
@@ -734,9 +718,9 @@ Result<std::vector<std::string>> DocStore::expire(UnixMillis now) {
   std::vector<std::string> expired;
   Status st = impl_->env->write([&](Txn& t) -> Status {
     expired.clear();
-    Bytes end;  // entries sort by expiry time; stop at the first one after `now`
-    if (now != UINT64_MAX) put_u64(end, now + 1);
-    PEAT_TRY_STATUS(t.scan_range(impl_->expiry, {}, end, [&](ByteView k, ByteView) {
+    BeWriter end;  // entries sort by expiry time; stop at the first one after `now`
+    if (now != UINT64_MAX) end.u64(now + 1);
+    PEAT_TRY_STATUS(t.scan_range(impl_->expiry, {}, end.out(), [&](ByteView k, ByteView) {
       if (k.size() > 8) expired.emplace_back(as_chars(k.subspan(8)));
       return true;
     }));
@@ -897,7 +881,8 @@ Status DocStore::check_consistency() const {
       (void)t.scan_prefix(impl_->tail, tail_prefix(key), [&](ByteView tk, ByteView tv) {
         bytes += tv.size();
         ++chunks;
-        if (tk.size() != key.size() + 5 || get_u32(tk, key.size() + 1) >= m->next_seq) {
+        if (tk.size() != key.size() + 5 ||
+            *BeReader(tk.subspan(key.size() + 1)).u32() >= m->next_seq) {
           seq_ok = false;
         }
         return true;
