@@ -11,21 +11,16 @@ std::uint64_t bits_capacity(std::uint64_t entries, std::uint64_t bits_per_entry)
   return (entries * bits_per_entry + 7) / 8;
 }
 
-std::uint32_t le32(const ChangeHash& h, std::size_t at) {
-  return static_cast<std::uint32_t>(h[at]) | (static_cast<std::uint32_t>(h[at + 1]) << 8) |
-         (static_cast<std::uint32_t>(h[at + 2]) << 16) |
-         (static_cast<std::uint32_t>(h[at + 3]) << 24);
-}
-
 }  // namespace
 
 template <typename Fn>
 void BloomFilter::for_each_probe(const ChangeHash& hash, Fn&& fn) const {
   const std::uint64_t modulo = 8 * static_cast<std::uint64_t>(bits_.size());
   if (modulo == 0 || num_probes_ == 0) return;
-  std::uint64_t x = le32(hash, 0) % modulo;
-  std::uint64_t y = le32(hash, 4) % modulo;
-  const std::uint64_t z = le32(hash, 8) % modulo;
+  LeReader words(hash);  // the first three little-endian words of the 32-byte hash
+  std::uint64_t x = *words.u32() % modulo;
+  std::uint64_t y = *words.u32() % modulo;
+  const std::uint64_t z = *words.u32() % modulo;
   if (!fn(x)) return;
   for (std::uint32_t i = 1; i < num_probes_; ++i) {
     x = (x + y) % modulo;

@@ -1,4 +1,6 @@
 // Byte reader/writer for the sync wire formats: minimal uLEB128, 32-byte hashes, bounds checks.
+// Encoding uses the document engine's uLEB128; decoding keeps its own uLEB128 reader because
+// sync errors carry the message's own code and the offset, unlike enc::Reader's MALFORMED.
 #pragma once
 
 #include <cstdint>
@@ -6,20 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "doc/encoding.hpp"
+#include "peat/common/byte_io.hpp"
 #include "peat/common/bytes.hpp"
 #include "peat/common/result.hpp"
 #include "peat/doc/types.hpp"
 
 namespace peat::doc::sync::wire {
 
-inline void put_uleb(Bytes& out, std::uint64_t v) {
-  do {
-    std::uint8_t byte = v & 0x7f;
-    v >>= 7;
-    if (v != 0) byte |= 0x80;
-    out.push_back(byte);
-  } while (v != 0);
-}
+using enc::put_uleb;
 
 inline void put_hashes(Bytes& out, const std::vector<ChangeHash>& hashes) {
   put_uleb(out, hashes.size());
@@ -34,32 +31,36 @@ inline void put_bytes(Bytes& out, ByteView bytes) {
 // Reads from a span; every failure carries `code` and a message naming what was being read.
 class Reader {
  public:
-  Reader(ByteView data, const char* code) : data_(data), code_(code) {}
+  Reader(ByteView data, const char* code) : in_(data), code_(code) {}
 
-  bool empty() const { return pos_ >= data_.size(); }
-  std::size_t remaining() const { return data_.size() - pos_; }
-  std::size_t position() const { return pos_; }
+  bool empty() const { return in_.done(); }
+  std::size_t remaining() const { return in_.remaining(); }
+  std::size_t position() const { return in_.pos(); }
 
   Error fail(const std::string& what) const {
-    return make_error(code_, what + " at offset " + std::to_string(pos_));
+    return make_error(code_, what + " at offset " + std::to_string(in_.pos()));
   }
 
   Result<std::uint8_t> byte(const char* what) {
-    if (empty()) return fail(std::string("truncated ") + what);
-    return data_[pos_++];
+    auto b = in_.u8();
+    if (!b) return fail(std::string("truncated ") + what);
+    return *b;
   }
 
   // Shortest-form uLEB128 of at most 64 bits.
   Result<std::uint64_t> uleb(const char* what) {
     std::uint64_t value = 0;
-    const std::size_t start = pos_;
+    const std::size_t start = in_.pos();
     for (unsigned shift = 0;; shift += 7) {
-      if (empty()) return fail(std::string("truncated LEB128 in ") + what);
-      const std::uint8_t b = data_[pos_++];
+      auto next = in_.u8();
+      if (!next) return fail(std::string("truncated LEB128 in ") + what);
+      const std::uint8_t b = *next;
       if (shift == 63 && (b & 0x7e) != 0) return fail(std::string("LEB128 overflow in ") + what);
       value |= static_cast<std::uint64_t>(b & 0x7f) << shift;
       if ((b & 0x80) == 0) {
-        if (b == 0 && pos_ - start > 1) return fail(std::string("overlong LEB128 in ") + what);
+        if (b == 0 && in_.pos() - start > 1) {
+          return fail(std::string("overlong LEB128 in ") + what);
+        }
         return value;
       }
       if (shift == 63) return fail(std::string("LEB128 overflow in ") + what);
@@ -74,13 +75,12 @@ class Reader {
   }
 
   Result<ByteView> take(std::size_t n, const char* what) {
-    if (n > remaining()) {
+    auto out = in_.take(n);
+    if (!out) {
       return fail(std::string("truncated ") + what + " (needs " + std::to_string(n) +
                   " bytes, has " + std::to_string(remaining()) + ")");
     }
-    ByteView out = data_.subspan(pos_, n);
-    pos_ += n;
-    return out;
+    return *out;
   }
 
   // uLEB length + that many bytes.
@@ -99,16 +99,13 @@ class Reader {
                   " hashes declared)");
     }
     std::vector<ChangeHash> out(*n);
-    for (auto& h : out) {
-      for (auto& b : h) b = data_[pos_++];
-    }
+    for (auto& h : out) h = *in_.array<32>();
     return out;
   }
 
  private:
-  ByteView data_;
+  LeReader in_;  // single bytes only: the byte order is never used
   const char* code_;
-  std::size_t pos_ = 0;
 };
 
 }  // namespace peat::doc::sync::wire
