@@ -82,6 +82,18 @@ bool is_loopback(const UdpEndpoint& e) {
   return false;
 }
 
+UdpEndpoint to_endpoint(const ngtcp2_path& p) {
+  UdpEndpoint e;
+  const auto len = std::min<std::size_t>(p.remote.addrlen, sizeof(e.storage));
+  if (p.remote.addr != nullptr) std::memcpy(&e.storage, p.remote.addr, len);
+  e.length = static_cast<socklen_t>(len);
+  return e;
+}
+
+bool same_endpoint(const UdpEndpoint& a, const UdpEndpoint& b) {
+  return a.length == b.length && std::memcmp(&a.storage, &b.storage, a.length) == 0;
+}
+
 enum class State : std::uint8_t { kHandshaking, kEstablished, kClosing, kClosed };
 
 struct OutStream {
@@ -142,6 +154,9 @@ struct Connection::Impl {
   std::uint64_t queued = 0;
   bool want_writable = false;
   Bytes close_packet;
+  UdpEndpoint destination;  // of the last batch
+  Bytes carry;              // a packet for another path than its batch: sent alone next time
+  UdpEndpoint carry_to;
   std::vector<Bytes> cids;
   std::uint64_t packets_sent = 0;
   std::uint64_t packets_received = 0;
@@ -151,7 +166,7 @@ struct Connection::Impl {
   std::vector<std::int64_t> reset_streams;     // streams the peer reset
 
   Impl(ConnectionOptions o, Rng& r, bool is_server, const UdpEndpoint& l, const UdpEndpoint& rem)
-      : options(std::move(o)), rng(r), server(is_server), local(l), remote(rem) {
+      : options(std::move(o)), rng(r), server(is_server), local(l), remote(rem), destination(rem) {
     path.local.addr = reinterpret_cast<ngtcp2_sockaddr*>(&local.storage);
     path.local.addrlen = local.length;
     path.remote.addr = reinterpret_cast<ngtcp2_sockaddr*>(&remote.storage);
@@ -816,14 +831,16 @@ struct Connection::Impl {
   }
 
   // Writes one packet into dest; returns its size, 0 if nothing can be sent, or a fatal error.
-  ngtcp2_ssize write_packet(std::uint8_t* dest, std::size_t destlen, ngtcp2_tstamp ts) {
+  // `ps` receives the packet's path.
+  ngtcp2_ssize write_packet(std::uint8_t* dest, std::size_t destlen, ngtcp2_path_storage& ps,
+                            ngtcp2_tstamp ts) {
     ngtcp2_pkt_info pi{};
     for (;;) {
       if (!datagrams.empty() && state == State::kEstablished) {
         int accepted = 0;
         ngtcp2_vec v{datagrams.front().data(), datagrams.front().size()};
         const ngtcp2_ssize n =
-            ngtcp2_conn_writev_datagram(conn, nullptr, &pi, dest, destlen, &accepted,
+            ngtcp2_conn_writev_datagram(conn, &ps.path, &pi, dest, destlen, &accepted,
                                         NGTCP2_WRITE_DATAGRAM_FLAG_MORE, 0, &v, 1, ts);
         if (accepted) datagrams.pop_front();
         if (n == NGTCP2_ERR_WRITE_MORE) continue;
@@ -846,8 +863,8 @@ struct Connection::Impl {
         if (s->fin && s->written + pending == s->total) flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
       }
       ngtcp2_ssize consumed = -1;
-      const ngtcp2_ssize n = ngtcp2_conn_writev_stream(conn, nullptr, &pi, dest, destlen, &consumed,
-                                                       flags, id, v.data(), nv, ts);
+      const ngtcp2_ssize n = ngtcp2_conn_writev_stream(conn, &ps.path, &pi, dest, destlen,
+                                                       &consumed, flags, id, v.data(), nv, ts);
       if (n == NGTCP2_ERR_WRITE_MORE) {
         account(id, *s, consumed, (flags & NGTCP2_WRITE_STREAM_FLAG_FIN) != 0);
         continue;
@@ -870,7 +887,16 @@ struct Connection::Impl {
   std::size_t write_datagrams(std::span<std::uint8_t> buf, std::size_t& segment,
                               std::size_t max_datagrams, Instant now) {
     segment = 0;
+    if (!carry.empty()) {
+      const std::size_t n = std::min(buf.size(), carry.size());
+      std::memcpy(buf.data(), carry.data(), n);
+      destination = carry_to;
+      carry.clear();
+      segment = n;
+      return n;
+    }
     if (state == State::kClosing) {
+      destination = to_endpoint(*ngtcp2_conn_get_path(conn));
       const std::size_t n = std::min(buf.size(), close_packet.size());
       std::memcpy(buf.data(), close_packet.data(), n);
       close_packet.clear();
@@ -895,15 +921,27 @@ struct Connection::Impl {
         1, std::min(max_datagrams, quantum / std::max<std::size_t>(max_udp, 1)));
     std::size_t total = 0;
     std::size_t count = 0;
+    ngtcp2_path_storage ps;
     while (count < limit && total + max_udp <= buf.size()) {
       const std::size_t destlen = segment ? segment : max_udp;
-      const ngtcp2_ssize n = write_packet(buf.data() + total, destlen, ts);
+      ngtcp2_path_storage_zero(&ps);
+      const ngtcp2_ssize n = write_packet(buf.data() + total, destlen, ps, ts);
       if (n < 0) {
         fail_liberr(static_cast<int>(n), now);
         if (state == State::kClosing && total == 0) return write_datagrams(buf, segment, 1, now);
         break;
       }
       if (n == 0) break;
+      const UdpEndpoint to = to_endpoint(ps.path);
+      if (total == 0) {
+        destination = to;
+      } else if (!same_endpoint(to, destination)) {
+        // Path validation writes to another path: that packet waits for the next batch.
+        carry.assign(buf.data() + total, buf.data() + total + n);
+        carry_to = to;
+        ++packets_sent;
+        break;
+      }
       total += static_cast<std::size_t>(n);
       ++count;
       ++packets_sent;
@@ -999,17 +1037,39 @@ Result<std::unique_ptr<Connection>> Connection::accept(ConnectionOptions options
 }
 
 void Connection::receive(ByteView datagram, Instant now) {
+  receive(datagram, to_endpoint(*ngtcp2_conn_get_path(impl_->conn)), now);
+}
+
+void Connection::receive(ByteView datagram, const UdpEndpoint& from, Instant now) {
   Impl& m = *impl_;
   if (m.state == State::kClosing || m.state == State::kClosed) return;
   ngtcp2_pkt_info pi{};
+  // ngtcp2 compares this path with the connection's: a new remote starts path validation.
+  UdpEndpoint source = from;
+  ngtcp2_path path = m.path;
+  path.remote.addr = reinterpret_cast<ngtcp2_sockaddr*>(&source.storage);
+  path.remote.addrlen = source.length;
   const int rv =
-      ngtcp2_conn_read_pkt(m.conn, &m.path, &pi, datagram.data(), datagram.size(), to_ts(now));
+      ngtcp2_conn_read_pkt(m.conn, &path, &pi, datagram.data(), datagram.size(), to_ts(now));
   ++m.packets_received;
   if (rv != 0) {
     m.fail_liberr(rv, now);
     return;
   }
   m.after_read(now);
+}
+
+const UdpEndpoint& Connection::destination() const {
+  return impl_->destination;
+}
+
+void Connection::set_local_address(const UdpEndpoint& local) {
+  Impl& m = *impl_;
+  m.local = local;
+  ngtcp2_addr a;
+  a.addr = reinterpret_cast<ngtcp2_sockaddr*>(&m.local.storage);
+  a.addrlen = m.local.length;
+  ngtcp2_conn_set_local_addr(m.conn, &a);
 }
 
 std::size_t Connection::write_datagrams(std::span<std::uint8_t> out, std::size_t& segment_size,

@@ -48,7 +48,6 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     bool silent = false;    // closing a duplicate: no events
     bool inherit = false;   // takes over a reported peer from a closed duplicate: no new event
     bool flush_posted = false;
-    UdpEndpoint remote;
     Instant last_activity{};
   };
 
@@ -99,11 +98,19 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     auto identity = TlsIdentity::create(config.identity);
     if (!identity) return identity.error();
     tls = std::move(identity).value();
+    auto s = open_socket(config.bind_port);
+    if (!s) return s.error();
+    socket = std::move(s).value();
+    wait_readable();
+    return {};
+  }
+
+  Result<std::unique_ptr<udp::socket>> open_socket(std::uint16_t port) {
     boost::system::error_code ec;
     const auto address = asio::ip::make_address(config.bind_host, ec);
     if (ec) return make_error("BIND_FAILED", "bad bind address " + config.bind_host);
     auto s = std::make_unique<udp::socket>(runtime::asio_context(loop));
-    const udp::endpoint ep(address, config.bind_port);
+    const udp::endpoint ep(address, port);
     s->open(ep.protocol(), ec);
     if (!ec) s->bind(ep, ec);
     if (!ec) s->non_blocking(true, ec);
@@ -118,8 +125,22 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     // GSO needs no socket option; a failing first send turns it off.
     io.gso = config.use_gso;
     local = to_udp_endpoint(s->local_endpoint(ec));
-    socket = std::move(s);
+    return s;
+  }
+
+  Status rebind(std::uint16_t port) {
+    if (!socket) return make_error("NOT_STARTED", "transport not started");
+    auto s = open_socket(port);
+    if (!s) return s.error();
+    boost::system::error_code ec;
+    socket->close(ec);  // cancels the pending waits, which then see the new socket
+    socket = std::move(s).value();
+    blocked_on_send = false;
+    for (auto& [id, l] : links) l.conn->set_local_address(local);
     wait_readable();
+    std::vector<std::uint64_t> ids;
+    for (auto& [id, l] : links) ids.push_back(id);
+    for (std::uint64_t id : ids) post_flush(id);
     return {};
   }
 
@@ -175,7 +196,8 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
       // Answer (ACKs, replies) after every read batch: holding ACKs back stalls the sender.
       for (std::uint64_t id : touched) flush(id);
       touched.clear();
-      if (!socket) return;
+      // Stopped, or rebound by a callback (the new socket has its own wait).
+      if (!socket || socket->native_handle() != fd) return;
     }
     // Still readable: yield to other work, then continue reading.
     loop.post([weak = weak_from_this()] {
@@ -193,7 +215,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     }
     if (auto it = by_cid.find(*cid); it != by_cid.end()) {
       Link& l = links.at(it->second);
-      l.conn->receive(datagram, now());
+      l.conn->receive(datagram, from, now());
       l.last_activity = now();
       touched.insert(it->second);
       return;
@@ -209,19 +231,17 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
       ++io.ignored_datagrams;
       return;
     }
-    const std::uint64_t id = add_link(std::move(conn).value(), from, false, PeerId());
+    const std::uint64_t id = add_link(std::move(conn).value(), false, PeerId());
     touched.insert(id);
   }
 
-  std::uint64_t add_link(std::unique_ptr<Connection> conn, const UdpEndpoint& remote, bool outgoing,
-                         const PeerId& dialled) {
+  std::uint64_t add_link(std::unique_ptr<Connection> conn, bool outgoing, const PeerId& dialled) {
     const std::uint64_t id = next_id++;
     Link& l = links[id];
     l.conn = std::move(conn);
     l.timer = std::make_unique<asio::steady_timer>(runtime::asio_context(loop));
     l.outgoing = outgoing;
     l.dialled = dialled;
-    l.remote = remote;
     l.last_activity = now();
     for (Bytes& cid : l.conn->local_cids()) by_cid[cid] = id;
     return id;
@@ -316,7 +336,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
         std::size_t segment = 0;
         const std::size_t n = l.conn->write_datagrams(send_buf, segment, kMaxSegments, now());
         if (n == 0) break;
-        if (!send_batch(send_buf.data(), n, segment, l.remote)) {
+        if (!send_batch(send_buf.data(), n, segment, l.conn->destination())) {
           wait_writable();  // the packets are lost; QUIC recovery resends their data
           break;
         }
@@ -513,7 +533,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     const UdpEndpoint remote = to_udp_endpoint(*target);
     auto conn = Connection::connect(std::move(o), local, remote, rng, now());
     if (!conn) return fail(DisconnectReason::kNetworkError, conn.error().to_string());
-    const std::uint64_t id = add_link(std::move(conn).value(), remote, true, peer);
+    const std::uint64_t id = add_link(std::move(conn).value(), true, peer);
     connecting[peer] = id;
     flush(id);
   }
@@ -537,7 +557,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
       l.conn->close(0, "shutdown", now());
       std::size_t segment = 0;
       const std::size_t n = l.conn->write_datagrams(send_buf, segment, 1, now());
-      if (n > 0) send_batch(send_buf.data(), n, segment, l.remote);
+      if (n > 0) send_batch(send_buf.data(), n, segment, l.conn->destination());
     }
     links.clear();
     by_cid.clear();
@@ -657,6 +677,10 @@ std::optional<std::uint16_t> QuicTransport::local_port() const {
   const auto ep = impl_->socket->local_endpoint(ec);
   if (ec) return std::nullopt;
   return ep.port();
+}
+
+Status QuicTransport::rebind(std::uint16_t port) {
+  return impl_->rebind(port);
 }
 
 QuicIoStats QuicTransport::io_stats() const {

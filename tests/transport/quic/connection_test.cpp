@@ -5,7 +5,9 @@
 #include <netinet/in.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "peat/common/sha256.hpp"
 
@@ -39,6 +41,13 @@ struct Pipe {
   std::size_t drop_every = 0;  // 0: lossless; n: every n-th datagram is lost
   std::size_t sent = 0;
   std::size_t largest = 0;  // largest datagram moved
+  // Set: the client's packets arrive from this address (a NAT rebinding), and server packets
+  // to any other address are lost.
+  std::optional<UdpEndpoint> client_from;
+
+  static bool same(const UdpEndpoint& a, const UdpEndpoint& b) {
+    return a.length == b.length && std::memcmp(&a.storage, &b.storage, a.length) == 0;
+  }
 
   // Moves datagrams both ways until neither side has anything to send (bounded).
   void pump(Connection& client, Connection& server, int rounds = 200) {
@@ -54,7 +63,14 @@ struct Pipe {
           moved = true;
           largest = std::max(largest, std::min(seg, n - off));
           if (drop_every != 0 && ++sent % drop_every == 0) continue;
-          to.receive(ByteView(buf.data() + off, std::min(seg, n - off)), now);
+          const ByteView d(buf.data() + off, std::min(seg, n - off));
+          if (dir == 0 && client_from) {
+            to.receive(d, *client_from, now);
+          } else if (dir == 1 && client_from && !same(from.destination(), *client_from)) {
+            continue;  // addressed to the client's old port: nobody listens there any more
+          } else {
+            to.receive(d, now);
+          }
         }
       }
       while (auto e = client.poll_event()) client_events.push_back(std::move(*e));
@@ -210,6 +226,46 @@ TEST(QuicConnection, LargePacketsOnlyBetweenLoopbackAddresses) {
       EXPECT_LE(pipe.largest, 1452u);
     }
   }
+}
+
+// NAT rebinding seen by the server: the client's packets suddenly come from another port. The
+// server validates the new path, sends there from then on, and messages keep flowing both ways.
+TEST(QuicConnection, ServerFollowsTheClientToANewAddress) {
+  SeededRng client_rng(10);
+  SeededRng server_rng(11);
+  Pipe pipe;
+  auto client = Connection::connect(options(1, "peat/sync/1"), endpoint(1000), endpoint(2000),
+                                    client_rng, pipe.now);
+  ASSERT_TRUE(client.ok());
+  std::vector<std::uint8_t> buf(65536);
+  std::size_t seg = 0;
+  ASSERT_GT((*client)->write_datagrams(buf, seg, 64, pipe.now), 0u);
+  auto server = Connection::accept(options(2, "peat/sync/1"), endpoint(2000), endpoint(1000),
+                                   ByteView(buf.data(), seg), server_rng, pipe.now);
+  ASSERT_TRUE(server.ok());
+  pipe.pump(**client, **server);
+  ASSERT_TRUE((*client)->is_established());
+  EXPECT_TRUE(Pipe::same((*server)->destination(), endpoint(1000)));
+
+  pipe.client_from = endpoint(1001);
+  const Bytes big(200'000, 0x42);
+  ASSERT_TRUE((*client)->send(Channel::kBlobs, big, true).ok());
+  pipe.pump(**client, **server, 2000);
+  ASSERT_TRUE((*server)->send(Channel::kSync, to_bytes("reply"), true).ok());
+  pipe.pump(**client, **server, 2000);
+  EXPECT_TRUE(Pipe::same((*server)->destination(), endpoint(1001)));
+  bool got_big = false;
+  for (const auto& e : pipe.server_events) {
+    if (e.type == ConnectionEventType::kMessage && e.data == big) got_big = true;
+  }
+  bool got_reply = false;
+  for (const auto& e : pipe.client_events) {
+    if (e.type == ConnectionEventType::kMessage && as_chars(e.data) == "reply") got_reply = true;
+  }
+  EXPECT_TRUE(got_big);
+  EXPECT_TRUE(got_reply);
+  EXPECT_FALSE(has(pipe.client_events, ConnectionEventType::kClosed));
+  EXPECT_FALSE(has(pipe.server_events, ConnectionEventType::kClosed));
 }
 
 TEST(QuicConnection, AcceptRejectsNonInitialBytes) {

@@ -510,5 +510,49 @@ TEST_F(QuicTransportTest, WorksOverIpv6Loopback) {
   ASSERT_TRUE(loop.run_until([&] { return b.count(Channel::kSync) == 1; }, kLimit));
 }
 
+// NAT rebinding: the dialling side moves to a new socket (a new local port) in the middle of a
+// connection, with a message in flight. The connection survives: the server validates the new
+// path and answers there, messages keep flowing both ways, and nobody sees a disconnect.
+TEST_F(QuicTransportTest, ConnectionSurvivesTheClientRebindingToANewPort) {
+  Node a(loop, 1);
+  Node b(loop, 2);
+  ASSERT_TRUE(connect(a, b));
+  ASSERT_TRUE(a.transport->send(b.id(), Channel::kSync, to_bytes("before")).ok());
+  ASSERT_TRUE(loop.run_until([&] { return b.count(Channel::kSync) == 1; }, kLimit));
+
+  const std::uint16_t old_port = *a.transport->local_port();
+  const Bytes big = pattern(300'000, 7);
+  ASSERT_TRUE(a.transport->send(b.id(), Channel::kBlobs, big).ok());
+  ASSERT_TRUE(a.transport->rebind().ok());
+  EXPECT_NE(*a.transport->local_port(), old_port);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(
+        a.transport->send(b.id(), Channel::kSync, to_bytes("after " + std::to_string(i))).ok());
+  }
+  ASSERT_TRUE(loop.run_until(
+      [&] { return b.count(Channel::kSync) == 11 && b.count(Channel::kBlobs) == 1; }, kLimit));
+  EXPECT_TRUE(b.messages[Channel::kBlobs][0] == big);
+  EXPECT_EQ(as_chars(b.messages[Channel::kSync][10]), "after 9");
+
+  // The server's replies reach the new port.
+  ASSERT_TRUE(b.transport->send(a.id(), Channel::kSync, to_bytes("reply")).ok());
+  ASSERT_TRUE(loop.run_until([&] { return a.count(Channel::kSync) == 1; }, kLimit));
+  EXPECT_EQ(as_chars(a.messages[Channel::kSync][0]), "reply");
+  EXPECT_TRUE(a.transport->is_connected(b.id()));
+  EXPECT_TRUE(b.transport->is_connected(a.id()));
+  EXPECT_TRUE(a.disconnected.empty());
+  EXPECT_TRUE(b.disconnected.empty());
+  EXPECT_EQ(a.connected.size(), 1u);
+  EXPECT_EQ(b.connected.size(), 1u);
+}
+
+TEST_F(QuicTransportTest, RebindBeforeStartFails) {
+  Node a(loop, 1);
+  a.transport->stop();
+  const Status s = a.transport->rebind();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "NOT_STARTED");
+}
+
 }  // namespace
 }  // namespace peat::transport::quic

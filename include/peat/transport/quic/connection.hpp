@@ -119,7 +119,16 @@ class Connection {
 
   // Feeds one received UDP datagram. Errors never throw; a fatal one closes the connection
   // (a kClosed event follows).
-  void receive(ByteView datagram, Instant now);
+  void receive(ByteView datagram, Instant now);  // from the connection's current remote address
+  // `from` is the datagram's source. A server whose client now sends from another address (NAT
+  // rebinding, a new client socket) validates the new path and moves the connection to it; see
+  // destination().
+  void receive(ByteView datagram, const UdpEndpoint& from, Instant now);
+  // Where the datagrams of the last write_datagrams() batch go (every batch has one destination).
+  const UdpEndpoint& destination() const;
+  // The local address moved (e.g. the client rebound its socket to a new port). The peer sees
+  // the change as a NAT rebinding and validates the new path.
+  void set_local_address(const UdpEndpoint& local);
   // Fills `out` with up to `max_datagrams` datagrams, laid out back to back; all of them are
   // `segment_size` bytes long except possibly the last (the shape UDP GSO wants). Returns the
   // total byte count; 0 when nothing can be sent now (call again after the next event/timer).

@@ -79,6 +79,12 @@ class QuicTransport final : public Transport {
   const PeerId& local_peer_id() const;
   std::optional<std::uint16_t> local_port() const;
   QuicIoStats io_stats() const;
+  // Moves to a new UDP socket on `port` (0: any free port) of the same host, e.g. after a
+  // network change. Connections this node dialled stay up: their peers see a NAT rebinding,
+  // validate the new path and answer there. Connections this node accepted do not follow (a QUIC
+  // client ignores a server's new address) and end by idle timeout.
+  // Errors: "NOT_STARTED", "BIND_FAILED".
+  Status rebind(std::uint16_t port = 0);
 
   struct Impl;
 
