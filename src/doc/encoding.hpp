@@ -10,6 +10,7 @@
 
 #include "peat/common/bytes.hpp"
 #include "peat/common/result.hpp"
+#include "peat/common/utf8.hpp"
 
 namespace peat::doc::enc {
 
@@ -37,8 +38,10 @@ class Reader {
 
 Error malformed(std::string message);
 
-// True when `s` is well-formed UTF-8 (no surrogates, no overlongs).
-bool valid_utf8(std::string_view s);
+// True when `s` is well-formed UTF-8 (no surrogates, no overlongs): the shared strict check.
+inline bool valid_utf8(std::string_view s) {
+  return is_valid_utf8(s);
+}
 // Width of a UTF-8 string in UTF-16 code units (input assumed valid).
 std::size_t utf16_len(std::string_view s);
 
