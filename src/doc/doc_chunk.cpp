@@ -323,7 +323,39 @@ Result<DocChunk> decode_document_body(ByteView body) {
   return d;
 }
 
-Result<std::vector<RebuiltChange>> rebuild_changes(const DocChunk& doc) {
+namespace {
+Status check_heads(const DocChunk& doc, const std::vector<ChangeHash>& hashes) {
+  std::vector<bool> is_dep(hashes.size(), false);
+  for (const auto& c : doc.changes) {
+    for (auto d : c.deps) is_dep[d] = true;
+  }
+  std::vector<ChangeHash> heads;
+  for (std::size_t i = 0; i < hashes.size(); ++i) {
+    if (!is_dep[i]) heads.push_back(hashes[i]);
+  }
+  std::sort(heads.begin(), heads.end());
+  heads.erase(std::unique(heads.begin(), heads.end()), heads.end());
+  std::vector<ChangeHash> stored = doc.heads;
+  std::sort(stored.begin(), stored.end());
+  if (heads != stored) {
+    return make_error("MISMATCHING_HEADS",
+                      "the heads rebuilt from the document do not match its stored heads");
+  }
+  return {};
+}
+}  // namespace
+
+Result<std::vector<RebuiltChange>> rebuild_changes(DocChunk doc) {
+  std::vector<RebuiltChange> out;
+  out.reserve(doc.changes.size());
+  PEAT_TRY_STATUS(rebuild_changes(std::move(doc), [&](RebuiltChange& c) -> Status {
+    out.push_back(std::move(c));
+    return {};
+  }));
+  return out;
+}
+
+Status rebuild_changes(DocChunk doc, const std::function<Status(RebuiltChange&)>& sink) {
   const std::size_t nc = doc.changes.size();
   // Per actor: change rows in order, checking seq continuity and non-decreasing maxOp.
   std::vector<std::vector<std::size_t>> by_actor(doc.actors.size());
@@ -337,7 +369,7 @@ Result<std::vector<RebuiltChange>> rebuild_changes(const DocChunk& doc) {
     }
     rows.push_back(i);
   }
-  std::vector<RebuiltChange> out(nc);
+  std::vector<ChangeHash> hashes(nc);
   auto owner = [&](const OpRef& id) -> Result<std::size_t> {
     if (id.actor >= by_actor.size()) return malformed("op id actor out of range");
     const auto& rows = by_actor[id.actor];
@@ -448,7 +480,7 @@ Result<std::vector<RebuiltChange>> rebuild_changes(const DocChunk& doc) {
   for (std::size_t i = 0; i < nc; ++i) {
     const auto& dc = doc.changes[i];
     auto& s = slots[i];
-    RebuiltChange& rc = out[i];
+    RebuiltChange rc;
     Change& c = rc.change;
     // c.actors stays empty: the ops index doc.actors (see RebuiltChange).
     c.author = dc.actor;
@@ -491,30 +523,29 @@ Result<std::vector<RebuiltChange>> rebuild_changes(const DocChunk& doc) {
     }
     std::vector<Slot>().swap(s);
     // Deps: ordered by hash.
-    for (auto d : dc.deps) c.deps.push_back(out[d].hash);
+    for (auto d : dc.deps) {
+      if (d >= i) return malformed("document change depends on a later change row");
+      c.deps.push_back(hashes[d]);
+    }
     std::sort(c.deps.begin(), c.deps.end());
     Bytes body = encode_change_body(c, doc.actors, c.author);
     rc.hash = chunk::chunk_hash(chunk::ChunkType::kChange, body);
     rc.chunk = chunk::frame_chunk(chunk::ChunkType::kChange, rc.hash, body);
+    hashes[i] = rc.hash;
+    if (i + 1 == nc) {
+      // The last change: check the heads before handing it over, and free the op table
+      // first (for a one-change document this change holds every op again).
+      PEAT_TRY_STATUS(check_heads(doc, hashes));
+      std::vector<DocOp>().swap(doc.ops);
+      std::vector<std::vector<OpRef>>().swap(preds);
+      std::vector<std::vector<Slot>>().swap(slots);
+      std::vector<std::vector<std::uint32_t>>().swap(dense_index);
+      sparse_index = {};
+    }
+    PEAT_TRY_STATUS(sink(rc));
   }
-  // Heads check.
-  std::vector<bool> is_dep(nc, false);
-  for (const auto& c : doc.changes) {
-    for (auto d : c.deps) is_dep[d] = true;
-  }
-  std::vector<ChangeHash> heads;
-  for (std::size_t i = 0; i < nc; ++i) {
-    if (!is_dep[i]) heads.push_back(out[i].hash);
-  }
-  std::sort(heads.begin(), heads.end());
-  heads.erase(std::unique(heads.begin(), heads.end()), heads.end());
-  std::vector<ChangeHash> stored = doc.heads;
-  std::sort(stored.begin(), stored.end());
-  if (heads != stored) {
-    return make_error("MISMATCHING_HEADS",
-                      "the heads rebuilt from the document do not match its stored heads");
-  }
-  return out;
+  if (nc == 0) PEAT_TRY_STATUS(check_heads(doc, hashes));
+  return {};
 }
 
 }  // namespace peat::doc

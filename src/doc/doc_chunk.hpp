@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -78,6 +79,10 @@ struct RebuiltChange {
   ChangeHash hash{};
 };
 // Rebuilds every change of the document in row order and checks the stored heads.
-Result<std::vector<RebuiltChange>> rebuild_changes(const DocChunk& doc);
+Result<std::vector<RebuiltChange>> rebuild_changes(DocChunk doc);
+// The same, handing each change to `sink` as soon as it is built (so that the caller can apply
+// and drop it) and stopping at the first error `sink` returns. The heads are checked before the
+// last change is handed over, and the op table is freed by then (hence `doc` by value).
+Status rebuild_changes(DocChunk doc, const std::function<Status(RebuiltChange&)>& sink);
 
 }  // namespace peat::doc

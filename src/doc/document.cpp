@@ -258,14 +258,18 @@ struct Document::Impl {
   static Result<std::vector<Incoming>> parse_chunks(ByteView data) {
     auto chunks = chunk::split_chunks(data);
     if (!chunks) return chunks.error();
+    return parse_chunks(*chunks);
+  }
+
+  static Result<std::vector<Incoming>> parse_chunks(const std::vector<chunk::RawChunk>& chunks) {
     std::vector<Incoming> out;
-    for (const auto& c : *chunks) {
+    for (const auto& c : chunks) {
       if (c.type == chunk::ChunkType::kDocument) {
         auto d = decode_document_body(c.body);
         if (!d) return d.error();
-        auto rebuilt = rebuild_changes(*d);
+        auto table = std::make_shared<const std::vector<ActorId>>(d->actors);
+        auto rebuilt = rebuild_changes(std::move(*d));
         if (!rebuilt) return rebuilt.error();
-        auto table = std::make_shared<const std::vector<ActorId>>(std::move(d->actors));
         for (auto& r : *rebuilt) {
           out.push_back(Incoming{std::move(r.change), std::move(r.chunk), r.hash, table});
         }
@@ -355,9 +359,34 @@ struct Document::Impl {
 
   Status load_bytes(ByteView data) {
     close_tx();
-    auto incoming = parse_chunks(data);
+    auto chunks = chunk::split_chunks(data);
+    if (!chunks) return chunks.error();
+    if (chunks->size() == 1 && chunks->front().type == chunk::ChunkType::kDocument &&
+        st->changes.empty() && queue.empty()) {
+      return load_document_into_empty(chunks->front().body);
+    }
+    auto incoming = parse_chunks(*chunks);
     if (!incoming) return incoming.error();
     return apply_guarded(std::move(*incoming));
+  }
+
+  // A whole document into an empty one (the common load): each rebuilt change is applied as
+  // soon as it is built and then dropped, instead of holding every rebuilt change (ops and
+  // chunk bytes) until all are built. Rows come in causal order (the decoder checks that deps
+  // point to earlier rows). On error the document is left empty, as it was.
+  Status load_document_into_empty(ByteView body) {
+    auto d = decode_document_body(body);
+    if (!d) return d.error();
+    auto table = std::make_shared<const std::vector<ActorId>>(d->actors);
+    st->by_hash.reserve(d->changes.size());
+    st->changes.reserve(d->changes.size());
+    Status s = rebuild_changes(std::move(*d), [&](RebuiltChange& r) -> Status {
+      if (st->has(r.hash)) return {};
+      Incoming in{std::move(r.change), std::move(r.chunk), r.hash, table};
+      return st->apply(in);
+    });
+    if (!s) st = std::make_unique<State>();
+    return s;
   }
 
   // All-or-nothing: on failure the state and queue are restored. A queued change that turns

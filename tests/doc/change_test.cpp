@@ -143,6 +143,52 @@ TEST(ChangeChunk, RunLengthBombIsRefused) {
   EXPECT_EQ(c.error().code, "TOO_LARGE");
 }
 
+TEST(DocumentChunk, StreamingRebuildChecksHeadsBeforeTheLastChange) {
+  Document d(from_hex("aaaa").value());
+  for (std::int64_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(d.put(kRoot, "x", i).ok());
+    d.commit();
+  }
+  const auto info = d.changes_info();
+  auto doc = decode_document_body(body_of(d.save_nocompress()));
+  ASSERT_TRUE(doc.ok());
+  std::vector<ChangeHash> seen;
+  auto collect = [&](RebuiltChange& c) -> Status {
+    seen.push_back(c.hash);
+    return {};
+  };
+  ASSERT_TRUE(rebuild_changes(*doc, collect).ok());
+  ASSERT_EQ(seen.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(seen[i], info[i].hash);
+  // Wrong heads: the error comes before the last change is handed over.
+  seen.clear();
+  DocChunk wrong_heads = *doc;
+  wrong_heads.heads[0][0] ^= 1;
+  auto s = rebuild_changes(wrong_heads, collect);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "MISMATCHING_HEADS");
+  EXPECT_EQ(seen.size(), 2u);
+  // A sink error stops the rebuild.
+  std::size_t calls = 0;
+  auto s2 = rebuild_changes(*doc, [&](RebuiltChange&) -> Status {
+    ++calls;
+    return make_error("STOP", "stop");
+  });
+  ASSERT_FALSE(s2.ok());
+  EXPECT_EQ(s2.error().code, "STOP");
+  EXPECT_EQ(calls, 1u);
+  // A document whose heads do not match leaves an empty document empty and usable.
+  Document empty(from_hex("bbbb").value());
+  EXPECT_FALSE(empty
+                   .load_incremental(chunk::write_chunk(chunk::ChunkType::kDocument,
+                                                        encode_document_body(wrong_heads, false)))
+                   .ok());
+  EXPECT_TRUE(empty.get_heads().empty());
+  EXPECT_EQ(empty.op_count(), 0u);
+  ASSERT_TRUE(empty.load_incremental(d.save()).ok());
+  EXPECT_EQ(empty.get_heads(), d.get_heads());
+}
+
 TEST(DocumentChunk, RejectsForwardDepsAndMismatchingHeads) {
   Document d(from_hex("aaaa").value());
   ASSERT_TRUE(d.put(kRoot, "x", std::int64_t{1}).ok());
