@@ -4,6 +4,7 @@
 #include <cstring>
 #include <memory>
 #include <set>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -25,17 +26,68 @@ struct HashHash {
   }
 };
 
+// One applied change. Kept small: a long history of one-op changes holds one per op. Messages
+// and extra bytes are rare (a pointer each); deps live in State::dep_pool.
 struct ChangeRec {
   ChangeHash hash{};
-  std::uint32_t actor = 0;  // OpSet actor index
+  std::uint32_t actor = 0;    // OpSet actor index
+  std::uint32_t dep_off = 0;  // deps: State::dep_pool[dep_off .. dep_off + dep_n), change
+  std::uint32_t dep_n = 0;    // indexes ordered by dep hash
   std::uint64_t seq = 0;
   std::uint64_t start_op = 0;
   std::uint64_t max_op = 0;
   std::int64_t time = 0;
-  std::optional<std::string> message;
-  std::vector<std::uint32_t> deps;  // change indexes, ordered by dep hash
-  Bytes extra;
-  Bytes chunk;  // canonical or as received (type 1)
+  std::unique_ptr<const std::string> message;  // null: no message
+  std::unique_ptr<const Bytes> extra;          // null: none
+  Bytes chunk;                                 // canonical or as received (type 1)
+};
+
+// Changes by hash: open addressing over change indexes (the hashes live in the records, so an
+// entry is 4 bytes instead of a hash-map node per change).
+class HashIndex {
+ public:
+  static constexpr std::uint32_t kNone = UINT32_MAX;
+
+  std::uint32_t find(const ChangeHash& h, const std::vector<ChangeRec>& recs) const {
+    if (slots_.empty()) return kNone;
+    for (std::size_t i = HashHash{}(h)&mask();; i = (i + 1) & mask()) {
+      const std::uint32_t v = slots_[i];
+      if (v == kNone || recs[v].hash == h) return v;
+    }
+  }
+  // Adds recs[idx] (unless a change with its hash is already indexed).
+  void insert(std::uint32_t idx, const std::vector<ChangeRec>& recs) {
+    if (2 * (size_ + 1) > slots_.size()) rehash(std::max<std::size_t>(64, 2 * slots_.size()), recs);
+    if (place(idx, recs)) ++size_;
+  }
+  void reserve(std::size_t n, const std::vector<ChangeRec>& recs) {
+    std::size_t cap = 64;
+    while (cap < 2 * n) cap *= 2;
+    if (cap > slots_.size()) rehash(cap, recs);
+  }
+
+ private:
+  std::size_t mask() const { return slots_.size() - 1; }
+  bool place(std::uint32_t idx, const std::vector<ChangeRec>& recs) {
+    const ChangeHash& h = recs[idx].hash;
+    for (std::size_t i = HashHash{}(h)&mask();; i = (i + 1) & mask()) {
+      if (slots_[i] == kNone) {
+        slots_[i] = idx;
+        return true;
+      }
+      if (recs[slots_[i]].hash == h) return false;
+    }
+  }
+  void rehash(std::size_t cap, const std::vector<ChangeRec>& recs) {
+    std::vector<std::uint32_t> old = std::move(slots_);
+    slots_.assign(cap, kNone);
+    for (auto v : old) {
+      if (v != kNone) place(v, recs);
+    }
+  }
+
+  std::vector<std::uint32_t> slots_;
+  std::size_t size_ = 0;
 };
 
 // A change ready to apply: decoded form, its type-1 chunk bytes and hash. Changes rebuilt
@@ -53,7 +105,8 @@ struct Incoming {
 struct State {
   OpSet ops;
   std::vector<ChangeRec> changes;
-  std::unordered_map<ChangeHash, std::uint32_t, HashHash> by_hash;
+  std::vector<std::uint32_t> dep_pool;
+  HashIndex by_hash;
   std::vector<std::vector<std::uint32_t>> actor_changes;  // by OpSet actor index
   std::set<ChangeHash> heads;
 
@@ -62,18 +115,30 @@ struct State {
     if (actor_changes.size() <= i) actor_changes.resize(i + 1);
     return i;
   }
-  bool has(const ChangeHash& h) const { return by_hash.count(h) != 0; }
+  // Index of the change with hash `h`, or HashIndex::kNone.
+  std::uint32_t find(const ChangeHash& h) const { return by_hash.find(h, changes); }
+  bool has(const ChangeHash& h) const { return find(h) != HashIndex::kNone; }
+  std::span<const std::uint32_t> deps(std::size_t i) const {
+    return {dep_pool.data() + changes[i].dep_off, changes[i].dep_n};
+  }
+  void reserve(std::size_t more) {
+    changes.reserve(changes.size() + more);
+    by_hash.reserve(changes.size() + more, changes);
+  }
 
+  // `dep_hashes`: sorted, all present.
   void record(ChangeRec rec, const std::vector<ChangeHash>& dep_hashes) {
     auto idx = static_cast<std::uint32_t>(changes.size());
+    rec.dep_off = static_cast<std::uint32_t>(dep_pool.size());
+    rec.dep_n = static_cast<std::uint32_t>(dep_hashes.size());
     for (const auto& d : dep_hashes) {
-      rec.deps.push_back(by_hash.at(d));
+      dep_pool.push_back(find(d));
       heads.erase(d);
     }
     heads.insert(rec.hash);
-    by_hash.emplace(rec.hash, idx);
     actor_changes[rec.actor].push_back(idx);
     changes.push_back(std::move(rec));
+    by_hash.insert(idx, changes);
   }
 
   // Actor remapping of the last shared table (document rebuilds reuse one table).
@@ -133,8 +198,8 @@ struct State {
     rec.start_op = c.start_op;
     rec.max_op = c.max_op();
     rec.time = c.time;
-    rec.message = c.message;
-    rec.extra = std::move(c.extra);
+    if (c.message) rec.message = std::make_unique<const std::string>(std::move(*c.message));
+    if (!c.extra.empty()) rec.extra = std::make_unique<const Bytes>(std::move(c.extra));
     rec.chunk = std::move(in.chunk);
     std::vector<ChangeHash> deps = c.deps;
     std::sort(deps.begin(), deps.end());
@@ -228,7 +293,7 @@ struct Document::Impl {
     rec.start_op = c.start_op;
     rec.max_op = c.start_op + n_ops - 1;
     rec.time = c.time;
-    rec.message = c.message;
+    if (c.message) rec.message = std::make_unique<const std::string>(std::move(*c.message));
     ChangeHash h = rec.hash;
     st->record(std::move(rec), tx_deps);
     return h;
@@ -301,7 +366,7 @@ struct Document::Impl {
     const std::size_t n_queued = cands.size();
     queue.clear();
     for (auto& i : incoming) cands.push_back(std::move(i));
-    st->by_hash.reserve(st->by_hash.size() + cands.size());
+    st->reserve(cands.size());
     std::vector<std::size_t> missing(cands.size(), 0);
     std::vector<bool> done(cands.size(), false);
     std::unordered_map<ChangeHash, std::vector<std::size_t>, HashHash> waiters;
@@ -378,8 +443,7 @@ struct Document::Impl {
     auto d = decode_document_body(body);
     if (!d) return d.error();
     auto table = std::make_shared<const std::vector<ActorId>>(d->actors);
-    st->by_hash.reserve(d->changes.size());
-    st->changes.reserve(d->changes.size());
+    st->reserve(d->changes.size());
     Status s = rebuild_changes(std::move(*d), [&](RebuiltChange& r) -> Status {
       if (st->has(r.hash)) return {};
       Incoming in{std::move(r.change), std::move(r.chunk), r.hash, table};
@@ -570,11 +634,19 @@ struct Document::Impl {
       d.actors.push_back(actors[authors[i]]);
     }
     ChangeColumns chcols;
-    for (const auto& c : st->changes) {
-      chcols.add(remap[c.actor], c.seq, c.max_op, c.time, c.message, c.deps, c.extra);
+    std::optional<std::string> message;
+    for (std::size_t i = 0; i < st->changes.size(); ++i) {
+      const ChangeRec& c = st->changes[i];
+      if (c.message) {
+        message = *c.message;
+      } else {
+        message.reset();
+      }
+      chcols.add(remap[c.actor], c.seq, c.max_op, c.time, message, st->deps(i),
+                 c.extra ? ByteView(*c.extra) : ByteView{});
     }
     d.heads.assign(st->heads.begin(), st->heads.end());
-    for (const auto& h : d.heads) d.heads_index.push_back(st->by_hash.at(h));
+    for (const auto& h : d.heads) d.heads_index.push_back(st->find(h));
     Bytes out = chunk::write_chunk(
         chunk::ChunkType::kDocument,
         encode_document_body(d, chcols.finish(), st->ops.encode_doc_ops(remap), compress));
@@ -588,16 +660,16 @@ struct Document::Impl {
     std::vector<bool> covered(st->changes.size(), false);
     std::vector<std::uint32_t> stack;
     for (const auto& h : since) {
-      auto it = st->by_hash.find(h);
-      if (it != st->by_hash.end() && !covered[it->second]) {
-        covered[it->second] = true;
-        stack.push_back(it->second);
+      auto i = st->find(h);
+      if (i != HashIndex::kNone && !covered[i]) {
+        covered[i] = true;
+        stack.push_back(i);
       }
     }
     while (!stack.empty()) {
       auto i = stack.back();
       stack.pop_back();
-      for (auto d : st->changes[i].deps) {
+      for (auto d : st->deps(i)) {
         if (!covered[d]) {
           covered[d] = true;
           stack.push_back(d);
@@ -719,8 +791,10 @@ std::vector<ChangeInfo> Document::changes_info() {
     info.start_op = c.start_op;
     info.max_op = c.max_op;
     info.time = c.time;
-    info.message = c.message;
-    for (auto d : c.deps) info.deps.push_back(impl_->st->changes[d].hash);
+    if (c.message) info.message = *c.message;
+    for (auto d : impl_->st->deps(&c - impl_->st->changes.data())) {
+      info.deps.push_back(impl_->st->changes[d].hash);
+    }
     std::sort(info.deps.begin(), info.deps.end());
     out.push_back(std::move(info));
   }
@@ -734,10 +808,11 @@ ChangeGraph Document::change_graph() {
   g.hashes.reserve(changes.size());
   g.dep_start.reserve(changes.size() + 1);
   g.deps.reserve(changes.size());
-  for (const auto& c : changes) {
-    g.hashes.push_back(c.hash);
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    g.hashes.push_back(changes[i].hash);
     g.dep_start.push_back(static_cast<std::uint32_t>(g.deps.size()));
-    g.deps.insert(g.deps.end(), c.deps.begin(), c.deps.end());
+    const auto deps = impl_->st->deps(i);
+    g.deps.insert(g.deps.end(), deps.begin(), deps.end());
   }
   g.dep_start.push_back(static_cast<std::uint32_t>(g.deps.size()));
   return g;
@@ -745,9 +820,9 @@ ChangeGraph Document::change_graph() {
 
 std::optional<Bytes> Document::get_change_by_hash(const ChangeHash& hash) {
   impl_->close_tx();
-  auto it = impl_->st->by_hash.find(hash);
-  if (it == impl_->st->by_hash.end()) return std::nullopt;
-  return impl_->st->changes[it->second].chunk;
+  auto i = impl_->st->find(hash);
+  if (i == HashIndex::kNone) return std::nullopt;
+  return impl_->st->changes[i].chunk;
 }
 
 bool Document::has_change(const ChangeHash& hash) const {
