@@ -43,6 +43,8 @@ double thread_cpu_seconds() {
 struct Bulk {
   double wall_mbps = -1;
   double cpu_mbps = -1;
+  double sender_cpu_s = 0;
+  double receiver_cpu_s = 0;
 };
 
 double median(std::vector<double> v) {
@@ -172,7 +174,7 @@ Bulk quic_bulk(std::size_t total, std::size_t message_size, bool sixteen_streams
   if (received.load() < queued) return {};
   const double mb = static_cast<double>(queued) / 1e6;
   return {mb / std::chrono::duration<double>(t1 - t0).count(),
-          mb / std::max(client_cpu, server_cpu)};
+          mb / std::max(client_cpu, server_cpu), client_cpu, server_cpu};
 }
 
 // Median round trip (µs) of a 64-byte message (or datagram) echoed by the server.
@@ -313,7 +315,7 @@ Bulk raw_udp_blast(std::size_t total) {
   if (received == 0 || checksum == 0) return {};  // the bytes sent are 0x5a: a sum of 0 is wrong
   const double mb = static_cast<double>(received) / 1e6;
   return {mb / std::chrono::duration<double>(last - t0).count(),
-          mb / std::max(sender_cpu, receiver_cpu)};
+          mb / std::max(sender_cpu, receiver_cpu), sender_cpu, receiver_cpu};
 }
 
 // Median round trip (µs) of a 64-byte datagram echoed by a thread with a blocking socket.
@@ -376,9 +378,12 @@ int main(int argc, char** argv) {
     one_cpu.push_back(b1.cpu_mbps);
     sixteen_cpu.push_back(b16.cpu_mbps);
     std::printf(
-        "run %d (wall / CPU-limited MB/s): raw UDP %.0f / %.0f, QUIC 1 stream %.0f / %.0f, "
-        "QUIC 16 streams %.0f / %.0f\n",
-        r + 1, b0.wall_mbps, b0.cpu_mbps, b1.wall_mbps, b1.cpu_mbps, b16.wall_mbps, b16.cpu_mbps);
+        "run %d (wall / CPU-limited MB/s; sender / receiver CPU s): raw UDP %.0f / %.0f "
+        "(%.2f / %.2f), QUIC 1 stream %.0f / %.0f (%.2f / %.2f), QUIC 16 streams %.0f / %.0f "
+        "(%.2f / %.2f)\n",
+        r + 1, b0.wall_mbps, b0.cpu_mbps, b0.sender_cpu_s, b0.receiver_cpu_s, b1.wall_mbps,
+        b1.cpu_mbps, b1.sender_cpu_s, b1.receiver_cpu_s, b16.wall_mbps, b16.cpu_mbps,
+        b16.sender_cpu_s, b16.receiver_cpu_s);
   }
   const double raw_m = median(raw);
   const double one_m = median(one);
