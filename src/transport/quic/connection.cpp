@@ -60,9 +60,13 @@ std::string alert_text(std::uint8_t alert) {
   return "TLS alert " + std::to_string(alert) + " (" + (name ? name : "unknown") + ")";
 }
 
-Bytes frame_header(ByteView message) {
+// One frame (length u32 big-endian, message), after the stream's channel byte if `channel` is
+// set (the first bytes of a stream). The message is copied once, here; the send path then hands
+// these buffers to ngtcp2 as they are.
+Bytes frame(ByteView message, std::optional<Channel> channel) {
   Bytes out;
-  out.reserve(kLengthPrefix + message.size());
+  out.reserve((channel ? 1 : 0) + kLengthPrefix + message.size());
+  if (channel) out.push_back(static_cast<std::uint8_t>(*channel));
   const auto n = static_cast<std::uint32_t>(message.size());
   out.push_back(static_cast<std::uint8_t>(n >> 24));
   out.push_back(static_cast<std::uint8_t>(n >> 16));
@@ -134,7 +138,8 @@ struct InStream {
 struct PendingOpen {
   std::optional<Channel> ordered_channel;  // set: the channel's ordered stream
   Channel channel = Channel::kSync;
-  Bytes data;  // header byte + frames
+  std::vector<Bytes> frames;  // the first starts with the channel byte
+  std::uint64_t bytes = 0;
 };
 
 }  // namespace
@@ -744,14 +749,15 @@ struct Connection::Impl {
       PendingOpen& p = pending_open.front();
       std::int64_t id = -1;
       if (ngtcp2_conn_open_bidi_stream(conn, &id, nullptr) != 0) return;
-      queued -= std::min<std::uint64_t>(queued, p.data.size());  // queue_on counts it again
+      queued -= std::min<std::uint64_t>(queued, p.bytes);  // queue_on counts it again
       if (p.ordered_channel) {
         const auto c = static_cast<std::size_t>(*p.ordered_channel);
         channel_stream[c] = id;
         channel_pending[c] = false;
-        queue_on(id, std::move(p.data), false);
-      } else {
-        queue_on(id, std::move(p.data), true);
+      }
+      for (std::size_t i = 0; i < p.frames.size(); ++i) {
+        const bool last = i + 1 == p.frames.size();
+        queue_on(id, std::move(p.frames[i]), last && !p.ordered_channel);
       }
       pending_open.pop_front();
     }
@@ -773,17 +779,17 @@ struct Connection::Impl {
       want_writable = true;
       return make_error("WOULD_BLOCK", "send queue full");
     }
-    Bytes frame = frame_header(message);
     const auto c = static_cast<std::size_t>(channel);
     if (ordered && channel_stream[c] >= 0) {
-      queue_on(channel_stream[c], std::move(frame), false);
+      queue_on(channel_stream[c], frame(message, std::nullopt), false);
       return {};
     }
     if (ordered && channel_pending[c]) {
       for (PendingOpen& p : pending_open) {
         if (p.ordered_channel == channel) {
-          p.data.insert(p.data.end(), frame.begin(), frame.end());
-          queued += frame.size();
+          p.frames.push_back(frame(message, std::nullopt));
+          p.bytes += p.frames.back().size();
+          queued += p.frames.back().size();
           return {};
         }
       }
@@ -794,10 +800,9 @@ struct Connection::Impl {
       channel_pending[c] = true;
     }
     p.channel = channel;
-    p.data.reserve(1 + frame.size());
-    p.data.push_back(static_cast<std::uint8_t>(channel));
-    p.data.insert(p.data.end(), frame.begin(), frame.end());
-    queued += p.data.size();
+    p.frames.push_back(frame(message, channel));
+    p.bytes = p.frames.back().size();
+    queued += p.bytes;
     pending_open.push_back(std::move(p));
     open_pending();
     return {};
