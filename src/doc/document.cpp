@@ -33,13 +33,50 @@ struct ChangeRec {
   std::uint32_t actor = 0;    // OpSet actor index
   std::uint32_t dep_off = 0;  // deps: State::dep_pool[dep_off .. dep_off + dep_n), change
   std::uint32_t dep_n = 0;    // indexes ordered by dep hash
+  std::uint32_t chunk_len = 0;
   std::uint64_t seq = 0;
   std::uint64_t start_op = 0;
   std::uint64_t max_op = 0;
   std::int64_t time = 0;
   std::unique_ptr<const std::string> message;  // null: no message
   std::unique_ptr<const Bytes> extra;          // null: none
-  Bytes chunk;                                 // canonical or as received (type 1)
+  std::uint64_t chunk_ref = 0;  // type-1 chunk (canonical or as received) in State::chunks
+};
+
+// Change chunk bytes packed into 1 MiB blocks (a large chunk gets a block of its own): no
+// allocation and no vector header per change. A reference is block index << 32 | offset.
+class ChunkArena {
+ public:
+  std::uint64_t add(ByteView b) {
+    if (b.empty()) return 0;
+    std::uint64_t ref;
+    if (b.size() > kBlock / 4) {
+      blocks_.push_back(std::make_unique_for_overwrite<std::uint8_t[]>(b.size()));
+      ref = static_cast<std::uint64_t>(blocks_.size() - 1) << 32;
+      std::memcpy(blocks_.back().get(), b.data(), b.size());
+      return ref;
+    }
+    if (open_ == kNoBlock || used_ + b.size() > kBlock) {
+      blocks_.push_back(std::make_unique_for_overwrite<std::uint8_t[]>(kBlock));
+      open_ = blocks_.size() - 1;
+      used_ = 0;
+    }
+    ref = static_cast<std::uint64_t>(open_) << 32 | used_;
+    std::memcpy(blocks_[open_].get() + used_, b.data(), b.size());
+    used_ += b.size();
+    return ref;
+  }
+  ByteView get(std::uint64_t ref, std::uint32_t len) const {
+    if (len == 0) return {};
+    return {blocks_[ref >> 32].get() + (ref & 0xffffffffu), len};
+  }
+
+ private:
+  static constexpr std::size_t kBlock = std::size_t{1} << 20;
+  static constexpr std::size_t kNoBlock = SIZE_MAX;
+  std::vector<std::unique_ptr<std::uint8_t[]>> blocks_;
+  std::size_t open_ = kNoBlock;
+  std::size_t used_ = 0;
 };
 
 // Changes by hash: open addressing over change indexes (the hashes live in the records, so an
@@ -106,6 +143,7 @@ struct State {
   OpSet ops;
   std::vector<ChangeRec> changes;
   std::vector<std::uint32_t> dep_pool;
+  ChunkArena chunks;
   HashIndex by_hash;
   std::vector<std::vector<std::uint32_t>> actor_changes;  // by OpSet actor index
   std::set<ChangeHash> heads;
@@ -118,6 +156,13 @@ struct State {
   // Index of the change with hash `h`, or HashIndex::kNone.
   std::uint32_t find(const ChangeHash& h) const { return by_hash.find(h, changes); }
   bool has(const ChangeHash& h) const { return find(h) != HashIndex::kNone; }
+  ByteView chunk(std::size_t i) const {
+    return chunks.get(changes[i].chunk_ref, changes[i].chunk_len);
+  }
+  void set_chunk(ChangeRec& rec, ByteView b) {
+    rec.chunk_ref = chunks.add(b);
+    rec.chunk_len = static_cast<std::uint32_t>(b.size());
+  }
   std::span<const std::uint32_t> deps(std::size_t i) const {
     return {dep_pool.data() + changes[i].dep_off, changes[i].dep_n};
   }
@@ -200,7 +245,7 @@ struct State {
     rec.time = c.time;
     if (c.message) rec.message = std::make_unique<const std::string>(std::move(*c.message));
     if (!c.extra.empty()) rec.extra = std::make_unique<const Bytes>(std::move(c.extra));
-    rec.chunk = std::move(in.chunk);
+    set_chunk(rec, in.chunk);
     std::vector<ChangeHash> deps = c.deps;
     std::sort(deps.begin(), deps.end());
     deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
@@ -287,7 +332,7 @@ struct Document::Impl {
     clear_tx();
     ChangeRec rec;
     rec.hash = chunk::chunk_hash(chunk::ChunkType::kChange, body);
-    rec.chunk = chunk::frame_chunk(chunk::ChunkType::kChange, rec.hash, body);
+    st->set_chunk(rec, chunk::frame_chunk(chunk::ChunkType::kChange, rec.hash, body));
     rec.actor = tx_actor;
     rec.seq = c.seq;
     rec.start_op = c.start_op;
@@ -308,13 +353,13 @@ struct Document::Impl {
     auto old = std::move(st);
     st = std::make_unique<State>();
     for (std::size_t i = 0; i < n; ++i) {
-      const ChangeRec& r = old->changes[i];
-      auto raw = chunk::split_chunks(r.chunk);
+      const ByteView bytes = old->chunk(i);
+      auto raw = chunk::split_chunks(bytes);
       // Stored chunks were validated when first applied; they decode again.
       Incoming in;
       in.change = std::move(decode_change_body(raw->front().body).value());
-      in.chunk = r.chunk;
-      in.hash = r.hash;
+      in.chunk.assign(bytes.begin(), bytes.end());
+      in.hash = old->changes[i].hash;
       (void)st->apply(in);
     }
   }
@@ -720,7 +765,7 @@ Bytes Document::save_incremental() {
   impl_->close_tx();
   Bytes out;
   for (std::size_t i = impl_->saved_upto; i < impl_->st->changes.size(); ++i) {
-    const auto& c = impl_->st->changes[i].chunk;
+    const ByteView c = impl_->st->chunk(i);
     out.insert(out.end(), c.begin(), c.end());
   }
   impl_->saved_upto = impl_->st->changes.size();
@@ -747,9 +792,10 @@ Status Document::merge(Document& other) {
   impl_->close_tx();
   other.impl_->close_tx();
   std::vector<Incoming> all;
-  for (const auto& c : other.impl_->st->changes) {
-    if (impl_->st->has(c.hash)) continue;
-    auto parsed = Impl::parse_chunks(c.chunk);
+  const State& theirs = *other.impl_->st;
+  for (std::size_t i = 0; i < theirs.changes.size(); ++i) {
+    if (impl_->st->has(theirs.changes[i].hash)) continue;
+    auto parsed = Impl::parse_chunks(theirs.chunk(i));
     if (!parsed) return parsed.error();
     for (auto& p : *parsed) all.push_back(std::move(p));
   }
@@ -760,7 +806,10 @@ Document Document::fork(ActorId actor) {
   impl_->close_tx();
   Document d(std::move(actor));
   Bytes all;
-  for (const auto& c : impl_->st->changes) all.insert(all.end(), c.chunk.begin(), c.chunk.end());
+  for (std::size_t i = 0; i < impl_->st->changes.size(); ++i) {
+    const ByteView c = impl_->st->chunk(i);
+    all.insert(all.end(), c.begin(), c.end());
+  }
   for (const auto& q : impl_->queue) all.insert(all.end(), q.chunk.begin(), q.chunk.end());
   if (!all.empty()) (void)d.impl_->load_bytes(all);
   d.impl_->saved_upto = d.impl_->st->changes.size();
@@ -775,7 +824,10 @@ std::vector<ChangeHash> Document::get_heads() {
 std::vector<Bytes> Document::get_changes(const std::vector<ChangeHash>& since) {
   impl_->close_tx();
   std::vector<Bytes> out;
-  for (auto i : impl_->changes_since(since)) out.push_back(impl_->st->changes[i].chunk);
+  for (auto i : impl_->changes_since(since)) {
+    const ByteView c = impl_->st->chunk(i);
+    out.emplace_back(c.begin(), c.end());
+  }
   return out;
 }
 
@@ -822,7 +874,8 @@ std::optional<Bytes> Document::get_change_by_hash(const ChangeHash& hash) {
   impl_->close_tx();
   auto i = impl_->st->find(hash);
   if (i == HashIndex::kNone) return std::nullopt;
-  return impl_->st->changes[i].chunk;
+  const ByteView c = impl_->st->chunk(i);
+  return Bytes(c.begin(), c.end());
 }
 
 bool Document::has_change(const ChangeHash& hash) const {
