@@ -343,11 +343,10 @@ Result<LwwRegister> decode_lww(ByteView crdt) {
   Reader r(crdt);
   LwwRegister reg;
   if (!read(r, reg.timestamp) || !read(r, reg.node_id)) return truncated("LWW timestamp/node id");
+  // The value may carry a u16 length prefix (peat-lite's layout) or not (the unprefixed one).
+  auto len = Reader(r).u16();  // a peek: r itself does not move
+  if (len && *len == r.remaining() - 2) r.take(2);
   auto rest = r.rest();
-  if (rest.size() >= 2) {
-    std::size_t len = rest[0] | (static_cast<std::size_t>(rest[1]) << 8);
-    if (len == rest.size() - 2) rest = rest.subspan(2);
-  }
   reg.value.assign(rest.begin(), rest.end());
   return reg;
 }
