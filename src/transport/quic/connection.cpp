@@ -941,8 +941,15 @@ struct Connection::Impl {
       active.pop_front();
     }
     const ngtcp2_tstamp ts = to_ts(now);
-    // The size PMTUD validated for this path (1200 until probing succeeds).
-    const std::size_t max_udp = ngtcp2_conn_get_path_max_tx_udp_payload_size(conn);
+    // The size PMTUD validated for this path (1200 until probing succeeds), or the loopback size.
+    // Until the handshake is confirmed (no Initial packets any more), packets stay at the 1200
+    // bytes every path carries: ngtcp2 pads datagrams holding an Initial packet to the whole
+    // buffer, which on loopback would be 65 KB.
+    const std::size_t max_udp =
+        state == State::kEstablished
+            ? ngtcp2_conn_get_path_max_tx_udp_payload_size(conn)
+            : std::min<std::size_t>(NGTCP2_MAX_UDP_PAYLOAD_SIZE,
+                                    ngtcp2_conn_get_path_max_tx_udp_payload_size(conn));
     const std::size_t quantum = ngtcp2_conn_get_send_quantum(conn);
     const std::size_t limit = std::max<std::size_t>(
         1, std::min(max_datagrams, quantum / std::max<std::size_t>(max_udp, 1)));
