@@ -35,17 +35,18 @@ struct OpRef {
   bool operator==(const OpRef&) const = default;
 };
 
+// Fields ordered to avoid padding (a one-change document of n ops holds n of these at load).
 struct ChangeOp {
-  OpRef obj;  // ctr 0: the root map
-  bool key_is_str = false;
-  std::string key_str;
+  OpRef obj;       // ctr 0: the root map
   OpRef key_elem;  // ctr 0: _head
-  bool insert = false;
-  std::uint8_t action = kActSet;
+  std::string key_str;
   ScalarValue value = Null{};
   std::vector<OpRef> pred;
-  bool expand = false;
   std::optional<std::string> mark_name;
+  bool key_is_str = false;
+  bool insert = false;
+  std::uint8_t action = kActSet;
+  bool expand = false;
 };
 
 struct Change {

@@ -20,16 +20,16 @@ namespace peat::doc {
 // document's sorted actor table.
 struct DocOp {
   OpRef obj;
-  bool key_is_str = false;
-  std::string key_str;
   OpRef key_elem;
   OpRef id;
-  bool insert = false;
-  std::uint8_t action = kActSet;
+  std::string key_str;
   ScalarValue value = Null{};
   std::vector<OpRef> succ;  // Lamport order
-  bool expand = false;
   std::optional<std::string> mark_name;
+  bool key_is_str = false;  // fields ordered to avoid padding
+  bool insert = false;
+  std::uint8_t action = kActSet;
+  bool expand = false;
 };
 
 struct DocChange {
