@@ -180,9 +180,9 @@ TEST(MeshBuilderTest, SeedErrors) {
 }
 
 TEST(MeshLifecycleTest, StateMachineAndEvents) {
+  Recorder rec;  // declared first: outlives the mesh, whose destructor emits events
   auto mesh = make_mesh({});
   ASSERT_TRUE(mesh);
-  Recorder rec;
   mesh->subscribe(rec.callback());
   EXPECT_EQ(mesh->state(), MeshState::kCreated);
   EXPECT_EQ(mesh->status().uptime.count(), 0);
@@ -218,8 +218,8 @@ TEST(MeshLifecycleTest, StateMachineAndEvents) {
 }
 
 TEST(MeshLifecycleTest, EveryEventReachesEverySubscriber) {
-  auto mesh = make_mesh({});
   Recorder a, b, gone;
+  auto mesh = make_mesh({});
   mesh->subscribe(a.callback());
   mesh->subscribe(b.callback());
   auto id = mesh->subscribe(gone.callback());
@@ -256,8 +256,8 @@ TEST(MeshLifecycleTest, StartFailureReturnsToStopped) {
   TempDir dir2;
   c.data_dir = dir2.path;
   c.broker_port = port;  // taken
-  auto second = make_mesh(c);
   Recorder rec;
+  auto second = make_mesh(c);
   second->subscribe(rec.callback());
   auto st = second->start();
   ASSERT_FALSE(st.ok());
@@ -270,8 +270,8 @@ TEST(MeshDocumentsTest, CrudQueryAndEvents) {
   TempDir dir;
   MeshConfig c;
   c.data_dir = dir.path;
-  auto mesh = make_mesh(c);
   Recorder rec;
+  auto mesh = make_mesh(c);
   mesh->subscribe(rec.callback());
   ASSERT_TRUE(mesh->start().ok());
 
@@ -326,8 +326,8 @@ TEST(MeshDocumentsTest, CallbacksMayCallTheMesh) {
   TempDir dir;
   MeshConfig c;
   c.data_dir = dir.path;
-  auto mesh = make_mesh(c);
   std::string seen;
+  auto mesh = make_mesh(c);
   mesh->subscribe([&](const MeshEvent& e) {
     if (auto* d = std::get_if<DocumentChanged>(&e)) {
       auto doc = mesh->get_document(d->collection, d->id);  // inline on the network thread
@@ -394,9 +394,9 @@ TEST(MeshNetworkTest, TwoMeshesConnectOverLoopback) {
     c.data_dir = dir.path / id;
     return c;
   };
+  Recorder ra, rb;
   auto a = make_mesh(config("mesh-a", "a.toml", base));
   auto b = make_mesh(config("mesh-b", "b.toml", static_cast<std::uint16_t>(base + 1)));
-  Recorder ra, rb;
   a->subscribe(ra.callback());
   b->subscribe(rb.callback());
   ASSERT_TRUE(a->start().ok());
@@ -469,10 +469,10 @@ TEST(MeshNetworkTest, FormationGateRefusesOtherSecrets) {
     c.reconnect_interval = std::chrono::milliseconds(100);
     return c;
   };
+  Recorder ra;
   auto a = make_mesh(config("gate-a", "a.toml", base, kSecret));
   auto b = make_mesh(config("gate-b", "b.toml", static_cast<std::uint16_t>(base + 1),
                             "ZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmY="));
-  Recorder ra;
   a->subscribe(ra.callback());
   ASSERT_TRUE(a->start().ok());
   ASSERT_TRUE(b->start().ok());
