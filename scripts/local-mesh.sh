@@ -8,8 +8,8 @@
 #   scripts/local-mesh.sh            interactive (Ctrl-C to stop)
 #   scripts/local-mesh.sh --check    same steps, non-interactive, time-limited; exit 0 or 1
 #
-# Environment: PEAT_NODE_BIN (the binary; default: the newest build/*/apps/peat-mesh-node/
-# peat-mesh-node), PEAT_LOCAL_MESH_PORT (first port; default random), PEAT_CHECK_SECONDS (time
+# Environment: PEAT_NODE_BIN (the binary; default: build/dev's, else the newest
+# build/*/apps/peat-mesh-node/peat-mesh-node), PEAT_LOCAL_MESH_PORT (first port; default random), PEAT_CHECK_SECONDS (time
 # limit of each wait in --check mode; default 20).
 set -euo pipefail
 
@@ -24,6 +24,9 @@ done
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="${PEAT_NODE_BIN:-}"
+if [ -z "$BIN" ] && [ -x "$ROOT/build/dev/apps/peat-mesh-node/peat-mesh-node" ]; then
+  BIN="$ROOT/build/dev/apps/peat-mesh-node/peat-mesh-node"  # what `./dev run` just built
+fi
 if [ -z "$BIN" ]; then
   BIN="$(ls -t "$ROOT"/build/*/apps/peat-mesh-node/peat-mesh-node 2>/dev/null | head -1 || true)"
 fi
