@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "peat/blob/blob_service.hpp"
 #include "peat/common/random.hpp"
@@ -47,7 +49,8 @@ struct QuicNode {
     config.bind_host = "127.0.0.1";
     transport = std::make_unique<QuicTransport>(loop, std::move(config), rng);
     BlobServiceConfig bc;
-    bc.profile = {256 * 1024, 50ms};
+    bc.profile = {256 * 1024,
+                  5ms};  // frequent checkpoints: a fast loopback link still has one early
     bc.window = 16;
     service = std::make_unique<BlobService>(loop, *transport, *store, bc);
     transport->set_events(service->transport_events());
@@ -67,14 +70,24 @@ struct Attempt {
   std::uint64_t started_at = UINT64_MAX;
   std::uint64_t bytes_done = 0;
   std::uint64_t last_checkpoint = 0;
+  // Runs once, from the progress event that first satisfies `interrupt_when`: the interruption
+  // happens at a byte count, not at whatever point a loop poll notices it, so a fast link
+  // cannot finish the transfer first.
+  std::function<bool(const Attempt&)> interrupt_when;
+  std::function<void()> interrupt;
+  bool interrupted = false;
 };
 
-FetchOptions observe(Attempt& at) {
+FetchOptions observe(runtime::IoLoop& loop, Attempt& at) {
   FetchOptions o;
-  o.on_progress = [&at](const TransferEvent& e) {
+  o.on_progress = [&loop, &at](const TransferEvent& e) {
     if (e.kind == TransferEventKind::kStarted) at.started_at = e.bytes_done;
     if (e.kind == TransferEventKind::kCheckpointed) at.last_checkpoint = e.bytes_done;
     at.bytes_done = e.bytes_done;
+    if (at.interrupt && at.interrupt_when(at)) {
+      at.interrupted = true;
+      loop.post(std::exchange(at.interrupt, nullptr));  // not re-entrantly inside the transport
+    }
   };
   return o;
 }
@@ -107,20 +120,20 @@ TEST(BlobQuic, InterruptedTransfersResumeFromTheCheckpointAndVerify) {
 
   // 1. The receiving transport stops mid-way (no checkpoint on the way out, as in a crash).
   Attempt first;
+  first.interrupt_when = [](const Attempt& at) {
+    return at.last_checkpoint > 0 && at.bytes_done >= kSize / 5;
+  };
+  first.interrupt = [&] { b->transport->stop(); };
+  ASSERT_TRUE(b->service
+                  ->fetch(
+                      a.id(), token->hash, [&](Result<BlobToken> r) { first.result = r; },
+                      observe(loop, first))
+                  .ok());
   ASSERT_TRUE(
-      b->service
-          ->fetch(
-              a.id(), token->hash, [&](Result<BlobToken> r) { first.result = r; }, observe(first))
-          .ok());
-  ASSERT_TRUE(loop.run_until(
-      [&] {
-        return (first.last_checkpoint > 0 && first.bytes_done >= kSize / 5) ||
-               first.result.has_value();
-      },
-      kLimit));
+      loop.run_until([&] { return first.interrupted || first.result.has_value(); }, kLimit));
   ASSERT_FALSE(first.result.has_value()) << "finished before the interruption";
+  loop.run_for(10ms);  // lets the posted stop() run
   const std::uint64_t checkpoint = first.last_checkpoint;
-  b->transport->stop();
   b.reset();
   ASSERT_TRUE(loop.run_until([&] { return a.service->active_uploads() == 0; }, kLimit));
 
@@ -130,21 +143,18 @@ TEST(BlobQuic, InterruptedTransfersResumeFromTheCheckpointAndVerify) {
   ASSERT_TRUE(connect());
   std::uint64_t sent_mark = a.service->stats().chunk_bytes_sent;
   Attempt second;
-  ASSERT_TRUE(
-      b->service
-          ->fetch(
-              a.id(), token->hash, [&](Result<BlobToken> r) { second.result = r; }, observe(second))
-          .ok());
-  ASSERT_TRUE(loop.run_until(
-      [&] {
-        return second.bytes_done >= checkpoint + (kSize - checkpoint) / 3 ||
-               second.result.has_value();
-      },
-      kLimit));
-  ASSERT_FALSE(second.result.has_value());
-  EXPECT_EQ(second.started_at, checkpoint);
-  a.transport->disconnect(b->id());
+  second.interrupt_when = [checkpoint](const Attempt& at) {
+    return at.bytes_done >= checkpoint + (kSize - checkpoint) / 3;
+  };
+  second.interrupt = [&] { a.transport->disconnect(b->id()); };
+  ASSERT_TRUE(b->service
+                  ->fetch(
+                      a.id(), token->hash, [&](Result<BlobToken> r) { second.result = r; },
+                      observe(loop, second))
+                  .ok());
   ASSERT_TRUE(loop.run_until([&] { return second.result.has_value(); }, kLimit));
+  ASSERT_TRUE(second.interrupted);
+  EXPECT_EQ(second.started_at, checkpoint);
   ASSERT_FALSE(second.result->ok());
   EXPECT_EQ(second.result->error().code, "DISCONNECTED");
   const std::uint64_t held = b->service->stats().chunk_bytes_received + checkpoint;
@@ -156,11 +166,11 @@ TEST(BlobQuic, InterruptedTransfersResumeFromTheCheckpointAndVerify) {
   ASSERT_TRUE(connect());
   sent_mark = a.service->stats().chunk_bytes_sent;
   Attempt third;
-  ASSERT_TRUE(
-      b->service
-          ->fetch(
-              a.id(), token->hash, [&](Result<BlobToken> r) { third.result = r; }, observe(third))
-          .ok());
+  ASSERT_TRUE(b->service
+                  ->fetch(
+                      a.id(), token->hash, [&](Result<BlobToken> r) { third.result = r; },
+                      observe(loop, third))
+                  .ok());
   ASSERT_TRUE(loop.run_until([&] { return third.result.has_value(); }, kLimit));
   ASSERT_TRUE(third.result->ok()) << third.result->error().to_string();
   EXPECT_EQ(third.started_at, held);
