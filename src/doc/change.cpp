@@ -547,7 +547,9 @@ Result<Change> decode_change_body(ByteView body) {
       op.pred.push_back(*ref);
     }
     op.expand = expand->empty() ? false : static_cast<bool>((*expand)[i]);
-    op.mark_name = mname->empty() ? std::nullopt : (*mname)[i];
+    if (!mname->empty() && (*mname)[i]) {
+      op.mark_name = std::make_shared<const std::string>(std::move(*(*mname)[i]));
+    }
     if (op.insert && op.key_is_str) return malformed("insert op with a map key");
     c.ops.push_back(std::move(op));
   }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -42,7 +43,7 @@ struct ChangeOp {
   std::string key_str;
   ScalarValue value = Null{};
   std::vector<OpRef> pred;
-  std::optional<std::string> mark_name;
+  std::shared_ptr<const std::string> mark_name;  // null: not a mark op (rare: a pointer)
   bool key_is_str = false;
   bool insert = false;
   std::uint8_t action = kActSet;

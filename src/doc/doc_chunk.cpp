@@ -314,7 +314,9 @@ Result<DocChunk> decode_document_body(ByteView body) {
       op.succ.push_back(s);
     }
     op.expand = expand.empty() ? false : static_cast<bool>(expand[i]);
-    op.mark_name = mname.empty() ? std::nullopt : mname[i];
+    if (!mname.empty() && mname[i]) {
+      op.mark_name = std::make_shared<const std::string>(std::move(*mname[i]));
+    }
     if (op.insert && op.key_is_str) return malformed("insert op with a map key");
     d.ops.push_back(std::move(op));
   }

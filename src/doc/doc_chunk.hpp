@@ -24,9 +24,9 @@ struct DocOp {
   OpRef id;
   std::string key_str;
   ScalarValue value = Null{};
-  std::vector<OpRef> succ;  // Lamport order
-  std::optional<std::string> mark_name;
-  bool key_is_str = false;  // fields ordered to avoid padding
+  std::vector<OpRef> succ;                       // Lamport order
+  std::shared_ptr<const std::string> mark_name;  // null: not a mark op
+  bool key_is_str = false;                       // fields ordered to avoid padding
   bool insert = false;
   std::uint8_t action = kActSet;
   bool expand = false;
