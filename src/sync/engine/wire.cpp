@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "peat/common/sha256.hpp"
+#include "peat/common/utf8.hpp"
 
 namespace peat::sync {
 namespace {
@@ -68,42 +69,6 @@ class Reader {
   std::size_t pos_ = 0;
 };
 
-bool valid_utf8(ByteView s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    std::uint8_t c = s[i];
-    std::size_t n;
-    std::uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size()) return false;  // continuation bytes missing
-    for (std::size_t k = 1; k <= n; ++k) {
-      std::uint8_t cc = s[i + k];
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
-
 bool read_string16(Reader& r, std::string& out, const char* field, Error& err) {
   std::uint16_t len;
   ByteView b;
@@ -111,7 +76,7 @@ bool read_string16(Reader& r, std::string& out, const char* field, Error& err) {
     err = decode_error(std::string("truncated ") + field);
     return false;
   }
-  if (!valid_utf8(b)) {
+  if (!is_valid_utf8(b)) {
     err = decode_error(std::string(field) + " is not valid UTF-8");
     return false;
   }
