@@ -116,7 +116,8 @@ int main(int argc, char** argv) {
   std::string authority_key;
   std::string require_certs = "false";
   std::string enrollment_tokens;
-  std::uint16_t lite_port = 5555;
+  std::string lite_port = "5555";
+  std::string blob_profile = "tactical";
   std::string log_filter = "info";
   std::string log_format = "text";
 
@@ -159,8 +160,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--enrollment-tokens", enrollment_tokens, "tok1=tier,tok2=tier")
       ->envname("PEAT_ENROLLMENT_TOKENS");
-  app.add_option("--lite-port", lite_port, "Peat-Lite UDP port")
+  app.add_option("--lite-port", lite_port,
+                 "Peat-Lite UDP port for devices and OTA (0: any free port, off: no bridge)")
       ->envname("PEAT_LITE_PORT")
+      ->capture_default_str();
+  app.add_option("--blob-profile", blob_profile, "Blob transfer profile: datacenter|tactical|edge")
+      ->envname("PEAT_BLOB_PROFILE")
       ->capture_default_str();
   app.add_option("--log-level", log_filter, "trace|debug|info|warn|error (RUST_LOG style)")
       ->envname("RUST_LOG")
@@ -209,6 +214,19 @@ int main(int argc, char** argv) {
       config_error("PEAT_AUTHORITY_KEY must be 64 hex characters (32 bytes)");
   }
   bool require_certificates = require_certs == "true" || require_certs == "1";
+  std::optional<std::uint16_t> lite;
+  if (lite_port != "off") {
+    unsigned long value = 0;
+    std::size_t used = 0;
+    try {
+      value = std::stoul(lite_port, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != lite_port.size() || value > 65535)
+      config_error("PEAT_LITE_PORT '" + lite_port + "' (expected a port number or off)");
+    lite = static_cast<std::uint16_t>(value);
+  }
 
   peat::mesh::MeshConfig config;
   config.node_id = hostname;
@@ -224,6 +242,9 @@ int main(int argc, char** argv) {
   if (!broker_token.empty()) config.broker_token = broker_token;
   config.iroh.relay_urls = split_list(relay_urls);
   config.require_certificates = require_certificates;
+  config.lite_port = lite;
+  config.lite_bind_host = bind_host;
+  config.blob_profile = blob_profile;
 
   auto built = peat::mesh::PeatMeshBuilder().with_config(config).build();
   if (!built) {
@@ -255,9 +276,7 @@ int main(int argc, char** argv) {
   for (const auto& t : split_list(enrollment_tokens))
     spdlog::warn("enrollment token '{}' ignored: enrollment service not wired in this port",
                  t.substr(0, t.find('=')));
-  spdlog::info("OTA signing public key {}",
-               peat::security::ota_signing_keypair(seed).public_key().to_hex());
-  spdlog::warn("Peat-Lite bridge (UDP port {}) not in this build: OTA unavailable", lite_port);
+  if (!lite) spdlog::info("Peat-Lite bridge disabled (PEAT_LITE_PORT=off): OTA unavailable");
 
   // Signals: block them in every thread (the network thread inherits the mask), wait here.
   sigset_t signals;

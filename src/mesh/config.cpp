@@ -82,6 +82,13 @@ Status MeshConfig::validate() const {
   if (broker_port && !discovery::is_ip_literal(broker_bind_host)) {
     return invalid_config_error("broker bind host '" + broker_bind_host + "' is not an IP address");
   }
+  if (lite_port && !discovery::is_ip_literal(lite_bind_host)) {
+    return invalid_config_error("Lite bind host '" + lite_bind_host + "' is not an IP address");
+  }
+  if (blob_profile != "datacenter" && blob_profile != "tactical" && blob_profile != "edge") {
+    return invalid_config_error("blob profile '" + blob_profile +
+                                "' (expected datacenter, tactical or edge)");
+  }
   if (broker_token && broker_token->empty()) {
     return invalid_config_error("broker token must not be empty");
   }

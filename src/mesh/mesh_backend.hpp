@@ -26,6 +26,9 @@ class MeshBackend final : public broker::BrokerBackend {
   Result<bool> delete_document(const std::string& collection, const std::string& id) override;
   Result<std::vector<std::string>> query_documents(const std::string& collection,
                                                    const std::string& query_json) override;
+  Result<broker::OtaStarted> start_ota(const std::string& peer_id, std::string firmware,
+                                       std::string version) override;
+  std::optional<broker::OtaStatus> ota_status(const std::string& peer_id) override;
   std::vector<broker::MetricSample> metrics() override;
 
  private:

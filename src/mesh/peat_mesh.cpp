@@ -14,6 +14,11 @@
 #include "peat/broker/server.hpp"
 #include "peat/discovery/mdns_discovery.hpp"
 #include "peat/discovery/static_discovery.hpp"
+#ifdef PEAT_MESH_LITE
+#include "peat/lite/bridge.hpp"
+#include "peat/lite/ota.hpp"
+#include "peat/lite/udp_port.hpp"
+#endif
 #ifdef PEAT_MESH_KUBERNETES
 #include "peat/discovery/kubernetes_discovery.hpp"
 #endif
@@ -180,6 +185,7 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
   std::optional<Instant> started_at;
   std::uint16_t quic_port = 0;
   std::uint16_t broker_port = 0;
+  std::uint16_t lite_port = 0;
 
   mutable std::mutex subscribers_mu;
   std::map<std::uint64_t, EventCallback> subscribers;
@@ -198,6 +204,12 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
   std::unique_ptr<discovery::DiscoveryStrategy> disco;
   std::shared_ptr<discovery::EventStream> disco_events;
   std::unique_ptr<broker::BrokerServer> broker;
+#ifdef PEAT_MESH_LITE
+  // Destroyed in reverse: the OTA service, the bridge, then its UDP port.
+  std::unique_ptr<lite::DatagramPort> lite_udp;
+  std::unique_ptr<lite::LiteBridge> lite_bridge;
+  std::unique_ptr<lite::OtaService> ota;
+#endif
   std::map<std::string, KnownPeer> known;  // by node id
   std::optional<TimerId> tick_timer;
   bool ticking = false;
@@ -437,6 +449,93 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     return {};
   }
 
+  // The Peat-Lite bridge on UDP and the OTA service on it. Like the Rust node, a port that cannot
+  // be bound only warns (OTA is then unavailable); the mesh runs on.
+  void start_lite() {
+#ifdef PEAT_MESH_LITE
+    if (!config.lite_port) return;
+    const bool loopback =
+        config.lite_bind_host.rfind("127.", 0) == 0 || config.lite_bind_host == "::1";
+    lite::UdpPortConfig pc;
+    pc.bind_address = config.lite_bind_host;
+    pc.port = *config.lite_port;
+    pc.broadcast = !loopback;
+    lite::LiteConfig lc;
+    lc.node_id = lite::node_id_from_hostname(node_id);
+    // Announce to the LAN on the Lite port (5555 when the port is picked by the system).
+    if (loopback) {
+      lc.broadcast_target.reset();
+    } else {
+      lc.broadcast_target = transport::PeerAddress{
+          "255.255.255.255", *config.lite_port != 0 ? *config.lite_port : lite::kDefaultPort};
+    }
+    lite::LiteEvents ev;
+    ev.on_peer_connected = [](const lite::PeerId& peer, std::uint16_t capabilities) {
+      spdlog::info("Lite peer connected peer_id={} capabilities={}", peer,
+                   lite::caps::to_string(capabilities));
+    };
+    ev.on_peer_disconnected = [](const lite::PeerId& peer, transport::DisconnectReason reason) {
+      spdlog::info("Lite peer disconnected peer_id={} reason={}", peer,
+                   transport::to_string(reason));
+    };
+    // Telemetry becomes documents in the store, which the sync engine sends to the peers.
+    ev.on_document = [this](const std::string& collection, const std::string& id,
+                            const std::string& json_text) {
+      auto st = put_local(collection, id, json_text);
+      if (!st)
+        spdlog::warn("Lite document {}/{} not stored: {}", collection, id, st.error().to_string());
+    };
+    ev.on_document_deleted = [this](const std::string& collection, const std::string& id) {
+      auto r = delete_local(collection, id);
+      if (!r) spdlog::warn("Lite delete {}/{} failed: {}", collection, id, r.error().to_string());
+    };
+    ev.on_query = [this](const lite::PeerId&, const lite::QueryRequest& q) {
+      std::vector<std::pair<std::string, std::string>> out;
+      auto rows = valid_name(q.collection)
+                      ? query_local(store::Query(q.collection))
+                      : Result<std::vector<std::string>>(std::vector<std::string>{});
+      if (!rows) return out;
+      for (const auto& text : *rows) {
+        auto j = json::parse(text, nullptr, false);
+        if (!j.is_object() || !j.contains("_id") || !j["_id"].is_string()) continue;
+        auto id = j["_id"].get<std::string>();
+        if (q.doc_id && *q.doc_id != id) continue;
+        j.erase("_id");
+        out.emplace_back(std::move(id), j.dump());
+      }
+      return out;
+    };
+    lite_udp = lite::make_udp_port(*loop, pc);
+    lite_bridge = std::make_unique<lite::LiteBridge>(*loop, *lite_udp, lc, std::move(ev));
+    auto st = lite_bridge->start();
+    if (!st) {
+      spdlog::warn("Peat-Lite bridge failed to start on UDP {}:{}: {} (OTA unavailable)",
+                   config.lite_bind_host, *config.lite_port, st.error().to_string());
+      lite_bridge.reset();
+      lite_udp.reset();
+      return;
+    }
+    std::optional<security::DeviceKeypair> signing;
+    if (formation_seed) {
+      signing = lite::ota_signing_key(*formation_seed);
+      spdlog::info("OTA signing public key {}", signing->public_key().to_hex());
+    } else {
+      spdlog::warn("no formation secret: OTA images are offered unsigned");
+    }
+    ota = std::make_unique<lite::OtaService>(*loop, *lite_bridge, lite::OtaConfig{}, signing);
+    lite_port = lite_udp->local_address().port;
+    spdlog::info("Peat-Lite bridge listening on UDP {}:{} lite_node_id={:08X}",
+                 config.lite_bind_host, lite_port, lc.node_id);
+#endif
+  }
+
+  void stop_lite() {
+#ifdef PEAT_MESH_LITE
+    ota.reset();
+    if (lite_bridge) lite_bridge->stop();  // LEAVE to every Lite peer, closes the port
+#endif
+  }
+
   void schedule_tick() {
     std::weak_ptr<Impl> weak = weak_from_this();
     tick_timer = loop->call_after(config.reconnect_interval, [weak] {
@@ -547,6 +646,7 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     if (tick_timer) loop->cancel(*tick_timer);
     tick_timer.reset();
     if (broker) broker->stop();
+    stop_lite();
     if (disco) {
       auto st = disco->stop();
       if (!st) spdlog::warn("discovery stop: {}", st.error().to_string());
@@ -698,6 +798,7 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     loop->post([this, promise] {
       Status st = open_store();
       if (st) st = start_network();
+      if (st) start_lite();
       if (st) st = start_broker();
       promise->set_value(st);
     });
@@ -753,6 +854,12 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
 #endif
     disco_events.reset();
     disco.reset();
+#ifdef PEAT_MESH_LITE
+    ota.reset();
+    lite_bridge.reset();
+    lite_udp.reset();
+#endif
+    lite_port = 0;
     quic.reset();
     doc_subscription.cancel();
     docs.reset();  // LMDB commits are durable; closing releases the environment
@@ -878,6 +985,32 @@ Result<std::vector<std::string>> MeshBackend::query_documents(const std::string&
       [this, query] { return mesh_.query_local(query); });
 }
 
+Result<broker::OtaStarted> MeshBackend::start_ota(const std::string& peer_id, std::string firmware,
+                                                  std::string version) {
+  // Captures by value: after a TIMEOUT the task may still run on the network thread.
+  return mesh_.on_network<broker::OtaStarted>(
+      [this, peer_id, firmware = std::move(firmware),
+       version = std::move(version)]() -> Result<broker::OtaStarted> {
+#ifdef PEAT_MESH_LITE
+        if (mesh_.ota) return mesh_.ota->start(peer_id, firmware, version);
+#endif
+        (void)peer_id, (void)firmware, (void)version;
+        return make_error("UNSUPPORTED", "the Peat-Lite bridge is not running on this node");
+      });
+}
+
+std::optional<broker::OtaStatus> MeshBackend::ota_status(const std::string& peer_id) {
+  auto r = mesh_.on_network<std::optional<broker::OtaStatus>>(
+      [this, peer_id]() -> Result<std::optional<broker::OtaStatus>> {
+#ifdef PEAT_MESH_LITE
+        if (mesh_.ota) return mesh_.ota->status(peer_id);
+#endif
+        (void)peer_id;
+        return std::optional<broker::OtaStatus>();
+      });
+  return r ? *r : std::nullopt;
+}
+
 std::vector<broker::MetricSample> MeshBackend::metrics() {
   auto gauge = [](std::string name, std::string help, double v) {
     return broker::MetricSample{std::move(name), std::move(help), "gauge", {}, v};
@@ -939,6 +1072,18 @@ std::vector<broker::MetricSample> MeshBackend::metrics() {
         }
 #endif
         out.push_back(gauge("peat_mesh_uptime_seconds", "Seconds since the mesh started", uptime));
+#ifdef PEAT_MESH_LITE
+        if (mesh_.lite_bridge) {
+          const auto& ls = mesh_.lite_bridge->stats();
+          out.push_back(gauge("peat_mesh_lite_peers", "Peat-Lite devices heard recently",
+                              static_cast<double>(mesh_.lite_bridge->peers().size())));
+          out.push_back(counter("peat_mesh_lite_packets_received_total",
+                                "Peat-Lite datagrams received", static_cast<double>(ls.received)));
+          out.push_back(counter("peat_mesh_lite_packets_invalid_total",
+                                "Peat-Lite datagrams dropped as invalid",
+                                static_cast<double>(ls.invalid_dropped + ls.payload_errors)));
+        }
+#endif
         if (mesh_.docs) {
           if (auto n = mesh_.docs->base().count())
             out.push_back(
@@ -975,6 +1120,7 @@ MeshStatus PeatMesh::status() const {
                                                                   *impl_->started_at);
       s.quic_port = impl_->quic_port;
       s.broker_port = impl_->broker_port;
+      s.lite_port = impl_->lite_port;
     }
   }
   if (s.state == MeshState::kRunning) {

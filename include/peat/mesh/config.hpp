@@ -70,6 +70,13 @@ struct MeshConfig {
   std::string broker_bind_host = "0.0.0.0";
   std::optional<std::string> broker_token;  // bearer token for /api/v1 (except health/ready)
   bool require_certificates = false;        // PEAT_REQUIRE_CERTIFICATES (logged; see docs)
+  // Peat-Lite bridge (UDP) and OTA to Lite devices (PEAT_LITE_PORT). none: no bridge (the
+  // node's default is 5555, as in Rust); 0: any free port. Failing to bind only warns.
+  std::optional<std::uint16_t> lite_port;
+  std::string lite_bind_host = "0.0.0.0";
+  // Blob service over the QUIC links (Channel::kBlobs), store at <data_dir>/blobs. Transfer
+  // profile (PEAT_BLOB_PROFILE): "datacenter", "tactical" or "edge".
+  std::string blob_profile = "tactical";
   // How long a public call waits for the network thread before failing with "TIMEOUT".
   std::chrono::milliseconds operation_timeout{5000};
   // How long stop() lets queued sends flush before closing connections.

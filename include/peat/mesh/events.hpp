@@ -52,6 +52,7 @@ struct MeshStatus {
   bool sync_enabled = false;
   std::uint16_t quic_port = 0;    // bound port (0: none)
   std::uint16_t broker_port = 0;  // bound port (0: none)
+  std::uint16_t lite_port = 0;    // bound Peat-Lite UDP port (0: no bridge)
 };
 
 }  // namespace peat::mesh
