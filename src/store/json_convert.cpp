@@ -169,4 +169,12 @@ Status write_json(Document& d, const json& j) {
   return {};
 }
 
+bool marked_deleted(const Document& d) {
+  auto v = d.get(doc::kRoot, std::string("_deleted"));
+  if (!v) return false;
+  const auto* s = std::get_if<doc::ScalarValue>(&*v);
+  const bool* b = s ? std::get_if<bool>(s) : nullptr;
+  return b && *b;
+}
+
 }  // namespace peat::store

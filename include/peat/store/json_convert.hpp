@@ -20,4 +20,9 @@ nlohmann::json document_to_json(const doc::Document& doc);
 // "INVALID_JSON" when the root is not an object.
 Status write_json(doc::Document& doc, const nlohmann::json& json);
 
+// Whether the document carries the soft-delete mark `_deleted: true` in its root. The mark is an
+// ordinary edit, so it syncs to peers (the store's own soft-deleted flag stays local); the typed
+// and bytes collection views use it to decide visibility.
+bool marked_deleted(const doc::Document& doc);
+
 }  // namespace peat::store
