@@ -1,0 +1,56 @@
+// Support for the in-process node tests: a blocking HTTP/1.1 client for 127.0.0.1, a temporary
+// folder, and a log sink that keeps every line spdlog writes (to read what the node logged).
+#pragma once
+
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace peat::mesh::testing {
+
+struct HttpReply {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+
+// One request per connection ("Connection: close"), 5 s receive timeout; status 0 when the
+// server could not be reached or the reply was not HTTP.
+HttpReply http_request(std::uint16_t port, const std::string& method, const std::string& target,
+                       const std::string& body = "",
+                       const std::vector<std::pair<std::string, std::string>>& headers = {});
+
+// multipart/form-data body with a "firmware" file part and a "version" text part, and its
+// Content-Type header value.
+std::pair<std::string, std::string> firmware_form(const std::string& firmware,
+                                                  const std::string& version);
+
+struct TempDir {
+  std::filesystem::path path;
+  TempDir();
+  ~TempDir();
+};
+
+// Installs itself as the default logger's only sink for its lifetime.
+class CapturedLog {
+ public:
+  CapturedLog();
+  ~CapturedLog();
+  std::vector<std::string> lines() const;
+  // The rest of the first line that contains `prefix`, after it.
+  std::optional<std::string> after(const std::string& prefix) const;
+
+ private:
+  class Sink;
+  std::shared_ptr<Sink> sink_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+}  // namespace peat::mesh::testing
