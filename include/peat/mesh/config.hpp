@@ -70,6 +70,18 @@ struct MeshConfig {
   std::string broker_bind_host = "0.0.0.0";
   std::optional<std::string> broker_token;  // bearer token for /api/v1 (except health/ready)
   bool require_certificates = false;        // PEAT_REQUIRE_CERTIFICATES (logged; see docs)
+  // Certificates (docs/certificates.md). PEAT_AUTHORITY_KEY: hex Ed25519 public key of the
+  // authority; set, it turns on the certificate store and Layer-2 gating of the sync channel
+  // (require_certificates: refuse, else warn and allow).
+  std::optional<std::string> authority_key;
+  // PEAT_ENROLLMENT_TOKENS "tok1=tier,tok2": turns on the enrollment endpoint (ALPN
+  // peat/enroll/1) on enrollment_port (none: quic_port + 1; 0: any free port). The authority
+  // key is derived from the formation secret, as in Rust.
+  std::string enrollment_tokens;
+  std::optional<std::uint16_t> enrollment_port;
+  std::string mesh_id = "peat";  // mesh of the certificates issued and accepted
+  // This node's own certificate (written by `peat-mesh enroll --out`), presented to peers.
+  std::optional<std::filesystem::path> certificate_file;
   // Peat-Lite bridge (UDP) and OTA to Lite devices (PEAT_LITE_PORT). none: no bridge (the
   // node's default is 5555, as in Rust); 0: any free port. Failing to bind only warns.
   std::optional<std::uint16_t> lite_port;
