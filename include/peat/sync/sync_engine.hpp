@@ -6,9 +6,11 @@
 // items; every document found to differ gets an Automerge sync session (FullHistory/Windowed) or
 // a snapshot (LatestOnly). Local writes (store subscription) mark documents dirty for every
 // connected peer; writes received from one peer are passed on to the others, so changes travel
-// multi-hop along any connected graph. Deletions travel as tombstones in relayed SyncBatches
-// (de-duplicated by content digest, bounded ttl) and win on every path: deltas, snapshots and
-// batch entries for a tombstoned document are dropped and answered with the tombstone.
+// multi-hop along any connected graph. With a topology view (set_topology) each collection's
+// PropagationDirection limits this to the parent (UpOnly) or the children (DownOnly).
+// Deletions travel as tombstones in relayed SyncBatches (de-duplicated by content digest,
+// bounded ttl) and win on every path: deltas, snapshots and batch entries for a tombstoned
+// document are dropped and answered with the tombstone.
 //
 // Flow control: per peer, outgoing work is a set of dirty documents per QoS class plus a small
 // queue of control frames; messages are generated only when the peer can take them (token
@@ -33,6 +35,7 @@
 #include "peat/sync/reconciler.hpp"
 #include "peat/sync/sync_policy.hpp"
 #include "peat/sync/token_bucket.hpp"
+#include "peat/sync/topology_view.hpp"
 #include "peat/sync/wire.hpp"
 #include "peat/transport/transport.hpp"
 
@@ -81,6 +84,7 @@ struct PeerSyncStats {
   std::uint64_t snapshots_sent = 0;
   std::uint64_t tombstones_applied = 0;
   std::uint64_t dropped_tombstoned = 0;  // incoming state refused because of a tombstone
+  std::uint64_t dropped_direction = 0;   // incoming state/tombstones the direction forbids
   std::uint64_t relays_dropped = 0;      // control frames dropped on a full queue
   std::uint64_t would_block = 0;
   std::uint64_t decode_errors = 0;
@@ -125,6 +129,14 @@ class SyncEngine {
 
   // Starts a new negentropy round with a connected peer (normally automatic on connect).
   Status reconcile_now(const PeerId& peer);
+
+  // This node's parent and children (from peat::topology). With a view, each collection's
+  // PropagationDirection decides what goes to and is accepted from each peer (see
+  // topology_view.hpp; documents and tombstones alike); nullopt = flat mesh (everything flows
+  // everywhere). Peers whose role changed get the connect exchange again (tombstones, then a
+  // negentropy round), so data the new role allows flows at once.
+  void set_topology(std::optional<SyncTopology> topology);
+  const std::optional<SyncTopology>& topology() const;
 
   // Deletes a document following its collection's policy and propagates the tombstone.
   Result<store::DeleteResult> delete_document(std::string_view key);

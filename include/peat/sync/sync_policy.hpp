@@ -46,6 +46,7 @@ class SyncPolicyRegistry {
 
   void set_mode(std::string collection, SyncMode mode);
   void set_qos(std::string collection, QosClass qos);
+  void set_direction(std::string collection, PropagationDirection direction);
 
   static SyncMode default_mode(std::string_view collection);
   static QosClass default_qos(std::string_view collection);
@@ -55,6 +56,7 @@ class SyncPolicyRegistry {
  private:
   std::map<std::string, SyncMode, std::less<>> modes_;
   std::map<std::string, QosClass, std::less<>> qos_;
+  std::map<std::string, PropagationDirection, std::less<>> directions_;
 };
 
 // "collection" of "collection:doc_id" (the whole key when there is no ':').

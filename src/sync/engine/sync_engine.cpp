@@ -90,6 +90,7 @@ struct SyncEngine::Impl {
   std::uint64_t generation = 0;         // connection counter (timers check they still apply)
   std::optional<PeerId> applying_from;  // set while writing data received from this peer
   TimerId resync_timer = 0;
+  std::optional<SyncTopology> topology;
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 
   // ---- helpers ---------------------------------------------------------------------------
@@ -111,6 +112,21 @@ struct SyncEngine::Impl {
     return loop.call_after(d, [w, fn = std::move(fn)]() mutable {
       if (w.lock()) fn();
     });
+  }
+
+  DirectionFlow flow(const PeerId& peer, PropagationDirection d) const {
+    return flow_for(d, role_of(topology, peer));
+  }
+  DirectionFlow flow(const PeerId& peer, std::string_view key) const {
+    return flow(peer, config.policies.direction(collection_of(key)));
+  }
+  // Enforces the direction inside an Automerge session: read_only = we neither apply nor ask
+  // for the peer's changes; peer_read_only = we send no changes (only heads and have).
+  // receive_message resets peer_read_only from the peer's trailer, so this runs before every
+  // generate and receive.
+  static void apply_flow(dsync::State& st, DirectionFlow f) {
+    st.read_only = !f.receive;
+    if (!f.send) st.peer_read_only = true;
   }
 
   void report(const PeerId& peer, const Error& e) {
@@ -320,8 +336,12 @@ struct SyncEngine::Impl {
 
   std::optional<Bytes> generate_for(const PeerId& id, Peer& p, const std::string& key) {
     if (auto t = blocking_tombstone(key)) return std::nullopt;
+    DirectionFlow f = flow(id, key);
+    if (!f.any()) return std::nullopt;
     SyncMode mode = config.policies.mode(collection_of(key));
-    if (mode.kind == SyncModeKind::kLatestOnly) return snapshot_for(id, p, key);
+    if (mode.kind == SyncModeKind::kLatestOnly) {
+      return f.send ? snapshot_for(id, p, key) : std::nullopt;
+    }
     auto loaded = store.get(key);
     if (!loaded.ok()) {
       report(id, loaded.error());
@@ -334,6 +354,7 @@ struct SyncEngine::Impl {
       doc.emplace(store.actor());
     }
     dsync::State& st = state_for(p, id, key);
+    apply_flow(st, f);
     auto msg = dsync::generate_sync_message(*doc, st);
     if (!msg) {
       persist_states(id, p, {key});
@@ -370,19 +391,27 @@ struct SyncEngine::Impl {
 
   void refuse_tombstoned(const PeerId& id, Peer& p, const store::Tombstone& t) {
     ++p.stats.dropped_tombstoned;
-    auto payload = encode_tombstone(to_message(t));
+    TombstoneMessage m = to_message(t);
+    if (!flow(id, m.direction).send) return;
+    auto payload = encode_tombstone(m);
     if (payload.ok()) {
       push_control(id, p, frame_or_empty(t.key(), MessageType::kTombstone, *payload), true);
     }
   }
 
   void handle_delta(const PeerId& id, Peer& p, const std::string& key, ByteView payload) {
+    DirectionFlow f = flow(id, key);
+    if (!f.any()) {
+      ++p.stats.dropped_direction;
+      return;
+    }
     if (auto t = blocking_tombstone(key)) return refuse_tombstoned(id, p, *t);
     auto loaded = store.get(key);
     if (!loaded.ok()) return report(id, loaded.error());
     doc::Document doc = loaded->has_value() ? std::move(**loaded) : doc::Document(store.actor());
     auto before = doc.get_heads();
     dsync::State& st = state_for(p, id, key);
+    apply_flow(st, f);
     Status r = dsync::receive_sync_message(doc, st, payload);
     if (!r.ok()) {
       p.states.erase(key);
@@ -410,6 +439,11 @@ struct SyncEngine::Impl {
   }
 
   void handle_snapshot(const PeerId& id, Peer& p, const std::string& key, ByteView payload) {
+    DirectionFlow f = flow(id, key);
+    if (!f.receive) {
+      ++p.stats.dropped_direction;
+      return;
+    }
     if (auto t = blocking_tombstone(key)) return refuse_tombstoned(id, p, *t);
     auto theirs = doc::Document::load(payload, store.actor());
     if (!theirs.ok()) {
@@ -437,7 +471,7 @@ struct SyncEngine::Impl {
     auto after = store.base().meta(key);
     Bytes now_version = (after.ok() && after->has_value()) ? (*after)->version : Bytes{};
     if (now_version != before && events.on_remote_change) events.on_remote_change(key, id);
-    if (now_version != their_version) {
+    if (now_version != their_version && f.send) {
       mark_dirty(p, key);  // we hold more than the peer: send the merged state back
       schedule_pump(id, p);
     }
@@ -446,6 +480,10 @@ struct SyncEngine::Impl {
   // ---- tombstones --------------------------------------------------------------------------
   // Applies a tombstone from a peer; true when it changed anything here.
   bool apply_tombstone(const PeerId& id, Peer& p, const TombstoneMessage& m) {
+    if (!flow(id, m.direction).receive) {
+      ++p.stats.dropped_direction;
+      return false;
+    }
     applying_from = id;
     auto r = store.base().apply_tombstone(from_message(m));
     applying_from.reset();
@@ -458,6 +496,11 @@ struct SyncEngine::Impl {
   }
 
   // Sends tombstones to every connected peer except `except` as one relayed batch.
+  static Frame tombstone_entry(const TombstoneMessage& t, Bytes payload) {
+    return Frame{t.collection + ":" + t.document_id, MessageType::kTombstone, std::move(payload)};
+  }
+
+  // Sends tombstones to every connected peer except `except` as one relayed batch.
   void relay_tombstones(const std::vector<TombstoneMessage>& ts,
                         const std::optional<PeerId>& except, std::uint8_t ttl) {
     if (ts.empty()) return;
@@ -465,24 +508,54 @@ struct SyncEngine::Impl {
     b.batch_id = next_batch_id++;
     b.created_at_ms = loop.unix_millis();
     b.ttl = ttl;
+    std::vector<PropagationDirection> dirs;
     for (const auto& t : ts) {
       auto payload = encode_tombstone(t);
       if (!payload.ok()) continue;
-      b.entries.push_back(
-          Frame{t.collection + ":" + t.document_id, MessageType::kTombstone, std::move(*payload)});
+      b.entries.push_back(tombstone_entry(t, std::move(*payload)));
+      dirs.push_back(t.direction);
     }
     if (!remember_relay(batch_content_digest(b))) return;
-    send_batch_to_others(b, except);
+    send_batch_to_others(b, dirs, except);
   }
 
-  void send_batch_to_others(const SyncBatch& b, const std::optional<PeerId>& except) {
+  static Bytes batch_frame(const SyncBatch& b) {
     auto payload = encode_sync_batch(b);
-    if (!payload.ok()) return;
-    Bytes frame = frame_or_empty(kBatchKey, MessageType::kSyncBatch, *payload);
-    if (frame.empty()) return;
+    if (!payload.ok()) return {};
+    auto f = encode_frame(kBatchKey, MessageType::kSyncBatch, *payload);
+    return f.ok() ? std::move(*f) : Bytes{};
+  }
+
+  // Each peer gets the entries (tombstones of direction dirs[i]) its role allows; a peer that
+  // may take all of them gets the batch as is, the others a filtered copy (its digest is
+  // remembered too, so it is not taken for new content if it comes back).
+  void send_batch_to_others(const SyncBatch& b, const std::vector<PropagationDirection>& dirs,
+                            const std::optional<PeerId>& except) {
+    Bytes whole;
     for (auto& [pid, peer] : peers) {
       if (except && pid == *except) continue;
-      push_control(pid, *peer, frame, true);
+      SyncBatch sub;
+      bool all = true;
+      for (std::size_t i = 0; i < b.entries.size(); ++i) {
+        if (flow(pid, dirs[i]).send) {
+          sub.entries.push_back(b.entries[i]);
+        } else {
+          all = false;
+        }
+      }
+      if (sub.entries.empty()) continue;
+      Bytes frame;
+      if (all) {
+        if (whole.empty()) whole = batch_frame(b);
+        frame = whole;
+      } else {
+        sub.batch_id = b.batch_id;
+        sub.created_at_ms = b.created_at_ms;
+        sub.ttl = b.ttl;
+        remember_relay(batch_content_digest(sub));
+        frame = batch_frame(sub);
+      }
+      if (!frame.empty()) push_control(pid, *peer, std::move(frame), true);
     }
   }
 
@@ -492,6 +565,25 @@ struct SyncEngine::Impl {
     forward.batch_id = b.batch_id;
     forward.created_at_ms = b.created_at_ms;
     forward.ttl = b.ttl > 0 ? static_cast<std::uint8_t>(b.ttl - 1) : 0;
+    std::vector<PropagationDirection> dirs;
+    // Tombstones the direction lets in from this peer are applied and forwarded (also when
+    // already known here: the digest stops repeats); TombstoneBatch entries (Rust) are
+    // forwarded as single Tombstone entries so each can be filtered by its direction.
+    auto take = [&](const TombstoneMessage& t, const Frame* as_is) {
+      if (!flow(id, t.direction).receive) {
+        ++p.stats.dropped_direction;
+        return;
+      }
+      apply_tombstone(id, p, t);
+      if (as_is) {
+        forward.entries.push_back(*as_is);
+      } else {
+        auto payload = encode_tombstone(t);
+        if (!payload.ok()) return;
+        forward.entries.push_back(tombstone_entry(t, std::move(*payload)));
+      }
+      dirs.push_back(t.direction);
+    };
     for (const auto& e : b.entries) {
       switch (e.type) {
         case MessageType::kDeltaSync:
@@ -506,8 +598,7 @@ struct SyncEngine::Impl {
             report(id, t.error());
             break;
           }
-          apply_tombstone(id, p, *t);
-          forward.entries.push_back(e);
+          take(*t, &e);
           break;
         }
         case MessageType::kTombstoneBatch: {
@@ -516,8 +607,7 @@ struct SyncEngine::Impl {
             report(id, ts.error());
             break;
           }
-          for (const auto& t : *ts) apply_tombstone(id, p, t);
-          forward.entries.push_back(e);
+          for (const auto& t : *ts) take(t, nullptr);
           break;
         }
         default:
@@ -527,18 +617,21 @@ struct SyncEngine::Impl {
     }
     if (b.ttl > 0 && !forward.entries.empty()) {
       remember_relay(batch_content_digest(forward));
-      send_batch_to_others(forward, id);
+      send_batch_to_others(forward, dirs, id);
     }
   }
 
   // ---- negentropy ------------------------------------------------------------------------
-  Result<std::vector<ReconcileItem>> reconcile_items() {
+  // The documents offered in a round with `peer`: those its role may receive (flat mesh: all),
+  // Windowed collections only within their window.
+  Result<std::vector<ReconcileItem>> reconcile_items(const PeerId& peer) {
     auto items = store.base().sync_items();
     if (!items.ok()) return items.error();
     std::vector<ReconcileItem> out;
     out.reserve(items->size());
     UnixMillis now = loop.unix_millis();
     for (auto& it : *items) {
+      if (!flow(peer, it.key).send) continue;
       SyncMode mode = config.policies.mode(collection_of(it.key));
       if (mode.kind == SyncModeKind::kWindowed) {
         auto meta = store.base().meta(it.key);
@@ -551,7 +644,7 @@ struct SyncEngine::Impl {
   }
 
   Status start_reconcile(const PeerId& id, Peer& p) {
-    auto items = reconcile_items();
+    auto items = reconcile_items(id);
     if (!items.ok()) return items.error();
     auto rec = Reconciler::create(std::move(*items), config.negentropy_frame_limit);
     if (!rec.ok()) return rec.error();
@@ -574,7 +667,7 @@ struct SyncEngine::Impl {
   void handle_negentropy(const PeerId& id, Peer& p, const Frame& f) {
     p.stats.negentropy_bytes += kFrameHeaderSize + f.key.size() + f.payload.size();
     if (f.type == MessageType::kNegentropyInit) {
-      auto items = reconcile_items();
+      auto items = reconcile_items(id);
       if (!items.ok()) return report(id, items.error());
       auto rec = Reconciler::create(std::move(*items), config.negentropy_frame_limit);
       if (!rec.ok()) return report(id, rec.error());
@@ -702,17 +795,33 @@ struct SyncEngine::Impl {
     }
     for (auto& [pid, peer] : peers) {
       if (source && pid == *source) continue;
+      if (!flow(pid, key).send) continue;
       mark_dirty(*peer, key);
       schedule_pump(pid, *peer);
     }
   }
 
-  void queue_tombstone_backlog(Peer& p) {
+  // Every tombstone the peer's role may receive.
+  void queue_tombstone_backlog(const PeerId& id, Peer& p) {
     auto ts = store.base().tombstones();
     if (!ts.ok()) return;
     p.tombstone_backlog.clear();
     p.tombstone_pos = 0;
-    for (const auto& t : *ts) p.tombstone_backlog.push_back(to_message(t));
+    for (const auto& t : *ts) {
+      TombstoneMessage m = to_message(t);
+      if (flow(id, m.direction).send) p.tombstone_backlog.push_back(std::move(m));
+    }
+  }
+
+  // Like a reconnect: tombstones (unless the last backlog is still going out), then a
+  // negentropy round from the initiating side (or from this side too when `either_side`).
+  void resync_peer(const PeerId& id, Peer& p, bool either_side) {
+    if (p.tombstone_backlog.empty()) queue_tombstone_backlog(id, p);
+    if (!p.initiator && (either_side || config.node_id < id)) {
+      Status st = start_reconcile(id, p);
+      if (!st.ok()) report(id, st.error());
+    }
+    schedule_pump(id, p);
   }
 
   // ---- dialling ----------------------------------------------------------------------------
@@ -733,16 +842,7 @@ struct SyncEngine::Impl {
   void schedule_resync() {
     if (config.resync_interval <= Duration::zero()) return;
     resync_timer = after(config.resync_interval, [this] {
-      for (auto& [pid, peer] : peers) {
-        // Like a reconnect: tombstones (unless the last backlog is still going out), then a
-        // negentropy round from the initiating side.
-        if (peer->tombstone_backlog.empty()) queue_tombstone_backlog(*peer);
-        if (!peer->initiator && config.node_id < pid) {
-          Status st = start_reconcile(pid, *peer);
-          if (!st.ok()) report(pid, st.error());
-        }
-        schedule_pump(pid, *peer);
-      }
+      for (auto& [pid, peer] : peers) resync_peer(pid, *peer, false);
       schedule_resync();
     });
   }
@@ -827,7 +927,7 @@ void SyncEngine::on_connected(const PeerId& id) {
   Peer& peer = *p;
   peer.generation = ++m.generation;
   m.peers[id] = std::move(p);
-  m.queue_tombstone_backlog(peer);
+  m.queue_tombstone_backlog(id, peer);
   if (m.config.node_id < id) {
     Status st = m.start_reconcile(id, peer);
     if (!st.ok()) m.report(id, st.error());
@@ -900,6 +1000,20 @@ Status SyncEngine::reconcile_now(const PeerId& peer) {
   Peer* p = m.peer_of(peer);
   if (!p) return make_error("NOT_CONNECTED", "no sync session with " + peer);
   return m.start_reconcile(peer, *p);
+}
+
+void SyncEngine::set_topology(std::optional<SyncTopology> topology) {
+  Impl& m = *impl_;
+  std::optional<SyncTopology> old = std::move(m.topology);
+  m.topology = std::move(topology);
+  for (auto& [pid, peer] : m.peers) {
+    // The peer may not know anything changed here: start a round from this side.
+    if (role_of(old, pid) != role_of(m.topology, pid)) m.resync_peer(pid, *peer, true);
+  }
+}
+
+const std::optional<SyncTopology>& SyncEngine::topology() const {
+  return impl_->topology;
 }
 
 Result<store::DeleteResult> SyncEngine::delete_document(std::string_view key) {

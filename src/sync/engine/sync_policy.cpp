@@ -48,7 +48,8 @@ QosClass SyncPolicyRegistry::qos(std::string_view c) const {
 }
 
 PropagationDirection SyncPolicyRegistry::direction(std::string_view c) const {
-  return default_direction(c);
+  auto it = directions_.find(c);
+  return it == directions_.end() ? default_direction(c) : it->second;
 }
 
 void SyncPolicyRegistry::set_mode(std::string c, SyncMode m) {
@@ -56,6 +57,9 @@ void SyncPolicyRegistry::set_mode(std::string c, SyncMode m) {
 }
 void SyncPolicyRegistry::set_qos(std::string c, QosClass q) {
   qos_[std::move(c)] = q;
+}
+void SyncPolicyRegistry::set_direction(std::string c, PropagationDirection d) {
+  directions_[std::move(c)] = d;
 }
 
 }  // namespace peat::sync

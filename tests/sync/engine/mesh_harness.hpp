@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -66,6 +67,16 @@ class Mesh {
     open(n);
   }
 
+  // Applied to every node's store when it opens (before its engine starts), e.g. policies.
+  void set_store_setup(std::function<void(store::DocumentStore&)> fn) {
+    store_setup_ = std::move(fn);
+  }
+  // The node's engine gets this topology view now and after every restart.
+  void set_topology(const std::string& name, SyncTopology t) {
+    topologies_[name] = t;
+    nodes_.at(name).engine->set_topology(std::move(t));
+  }
+
   // Both sides keep the link dialled.
   void link(const std::string& a, const std::string& b) {
     nodes_.at(a).links.push_back(b);
@@ -97,6 +108,7 @@ class Mesh {
       ev.on_error = [np](const PeerId&, const Error& e) { np->errors.push_back(e); };
     n.engine = std::make_unique<SyncEngine>(loop_, *n.transport, *n.store, cfg, ev);
     ASSERT_TRUE(n.engine->start().ok());
+    if (auto t = topologies_.find(name); t != topologies_.end()) n.engine->set_topology(t->second);
     n.engine->attach_events();
   }
 
@@ -171,6 +183,7 @@ class Mesh {
     auto s = store::DocumentStore::open(dirs_[n.name]->path(), actor_for(n.name), opts);
     ASSERT_TRUE(s.ok()) << s.error().to_string();
     n.store = std::move(*s);
+    if (store_setup_) store_setup_(*n.store);
     n.transport = std::make_unique<sim::SimTransport>(net_, n.name, transport_config_);
     SyncEngineConfig cfg = base_;
     cfg.node_id = n.name;
@@ -179,6 +192,8 @@ class Mesh {
     ev.on_error = [np](const PeerId&, const Error& e) { np->errors.push_back(e); };
     n.engine = std::make_unique<SyncEngine>(loop_, *n.transport, *n.store, cfg, ev);
     ASSERT_TRUE(n.engine->start().ok());
+    if (auto t = topologies_.find(n.name); t != topologies_.end())
+      n.engine->set_topology(t->second);
     n.engine->attach_events();
     ASSERT_TRUE(n.transport->start().ok());
   }
@@ -189,6 +204,8 @@ class Mesh {
   sim::SimTransportConfig transport_config_;
   std::map<std::string, std::unique_ptr<ScratchDir>> dirs_;
   std::map<std::string, MeshNode> nodes_;
+  std::function<void(store::DocumentStore&)> store_setup_;
+  std::map<std::string, SyncTopology> topologies_;
 };
 
 }  // namespace peat::sync::test
