@@ -98,6 +98,20 @@ std::string to_string(ByteView b) {
 
 }  // namespace
 
+// Runs fn(txn) -> Result<T> in a read transaction and returns its result.
+template <typename T, typename Fn>
+Result<T> read_value(const Env& env, Fn&& fn) {
+  std::optional<T> out;
+  Status st = env.read([&](const Txn& t) -> Status {
+    Result<T> r = fn(t);
+    if (!r.ok()) return r.error();
+    out = std::move(*r);
+    return {};
+  });
+  if (!st.ok()) return st.error();
+  return std::move(*out);
+}
+
 // ---- Tombstone JSON -------------------------------------------------------------------------
 
 std::string Tombstone::to_json() const {
@@ -547,30 +561,20 @@ Result<std::pair<std::uint64_t, std::uint64_t>> DocStore::compact(std::string_vi
 }
 
 Result<std::optional<Bytes>> DocStore::read(std::string_view key) const {
-  std::optional<Bytes> out;
-  Status st = impl_->env->read([&](const Txn& t) -> Status {
-    auto m = impl_->read_meta(t, key);
-    if (!m.ok()) return m.error();
-    if (!m->has_value()) return {};
-    auto all = impl_->read_all(t, key, **m);
-    if (!all.ok()) return all.error();
-    out = std::move(*all);
-    return {};
-  });
-  if (!st.ok()) return st.error();
-  return out;
+  return read_value<std::optional<Bytes>>(*impl_->env,
+                                          [&](const Txn& t) -> Result<std::optional<Bytes>> {
+                                            auto m = impl_->read_meta(t, key);
+                                            if (!m.ok()) return m.error();
+                                            if (!m->has_value()) return std::optional<Bytes>{};
+                                            auto all = impl_->read_all(t, key, **m);
+                                            if (!all.ok()) return all.error();
+                                            return std::optional<Bytes>{std::move(*all)};
+                                          });
 }
 
 Result<std::optional<DocMeta>> DocStore::meta(std::string_view key) const {
-  std::optional<DocMeta> out;
-  Status st = impl_->env->read([&](const Txn& t) -> Status {
-    auto m = impl_->read_meta(t, key);
-    if (!m.ok()) return m.error();
-    out = std::move(*m);
-    return {};
-  });
-  if (!st.ok()) return st.error();
-  return out;
+  return read_value<std::optional<DocMeta>>(*impl_->env,
+                                            [&](const Txn& t) { return impl_->read_meta(t, key); });
 }
 
 bool DocStore::contains(std::string_view key) const {
@@ -578,9 +582,9 @@ bool DocStore::contains(std::string_view key) const {
   return m.ok() && m->has_value();
 }
 
-Result<std::vector<std::string>> DocStore::scan_prefix(std::string_view prefix,
-                                                       bool include_deleted) const {
-  std::vector<std::string> out;
+Result<std::vector<std::pair<std::string, DocMeta>>> DocStore::scan_meta(
+    std::string_view prefix, bool include_deleted) const {
+  std::vector<std::pair<std::string, DocMeta>> out;
   Status st = impl_->env->read([&](const Txn& t) -> Status {
     Status inner;
     PEAT_TRY_STATUS(t.scan_prefix(impl_->meta, as_bytes(prefix), [&](ByteView k, ByteView v) {
@@ -589,12 +593,22 @@ Result<std::vector<std::string>> DocStore::scan_prefix(std::string_view prefix,
         inner = m.error();
         return false;
       }
-      if (include_deleted || !m->soft_deleted) out.push_back(to_string(k));
+      if (include_deleted || !m->soft_deleted) out.emplace_back(to_string(k), std::move(*m));
       return true;
     }));
     return inner;
   });
   if (!st.ok()) return st.error();
+  return out;
+}
+
+Result<std::vector<std::string>> DocStore::scan_prefix(std::string_view prefix,
+                                                       bool include_deleted) const {
+  auto rows = scan_meta(prefix, include_deleted);
+  if (!rows.ok()) return rows.error();
+  std::vector<std::string> out;
+  out.reserve(rows->size());
+  for (auto& [key, m] : *rows) out.push_back(std::move(key));
   return out;
 }
 
@@ -604,15 +618,7 @@ Result<std::vector<std::string>> DocStore::list(std::string_view collection,
 }
 
 Result<std::size_t> DocStore::count() const {
-  std::size_t n = 0;
-  Status st = impl_->env->read([&](const Txn& t) -> Status {
-    auto c = t.count(impl_->meta);
-    if (!c.ok()) return c.error();
-    n = *c;
-    return {};
-  });
-  if (!st.ok()) return st.error();
-  return n;
+  return read_value<std::size_t>(*impl_->env, [&](const Txn& t) { return t.count(impl_->meta); });
 }
 
 Result<std::vector<std::string>> DocStore::list_collections() const {
@@ -660,15 +666,8 @@ Result<std::vector<SyncItem>> DocStore::sync_items(std::string_view prefix) cons
 }
 
 Result<std::optional<Tombstone>> DocStore::get_tombstone(std::string_view key) const {
-  std::optional<Tombstone> out;
-  Status st = impl_->env->read([&](const Txn& t) -> Status {
-    auto r = impl_->read_tomb(t, key);
-    if (!r.ok()) return r.error();
-    out = std::move(*r);
-    return {};
-  });
-  if (!st.ok()) return st.error();
-  return out;
+  return read_value<std::optional<Tombstone>>(
+      *impl_->env, [&](const Txn& t) { return impl_->read_tomb(t, key); });
 }
 
 Result<std::vector<Tombstone>> DocStore::tombstones(std::string_view collection) const {

@@ -210,6 +210,9 @@ class DocStore {
                                                bool include_deleted = false) const;
   Result<std::vector<std::string>> list(std::string_view collection,
                                         bool include_deleted = false) const;
+  // (key, metadata) of the keys with the prefix, in byte order, from one read transaction.
+  Result<std::vector<std::pair<std::string, DocMeta>>> scan_meta(
+      std::string_view prefix, bool include_deleted = false) const;
   Result<std::size_t> count() const;
   Result<std::vector<std::string>> list_collections() const;
   // Reconciliation items of every stored document whose key has the prefix, soft-deleted ones

@@ -1,0 +1,22 @@
+// State shared by a StorageBackend and its Collection handles (handles may outlive the backend).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+
+#include "peat/store/document_store.hpp"
+
+namespace peat::store::detail {
+
+struct BackendState {
+  std::shared_mutex mu;            // shared by every operation, exclusive for close()
+  DocumentStore* store = nullptr;  // null once closed
+  std::unique_ptr<DocumentStore> owned;
+  std::mutex
+      write_mu;  // serialises read-modify-write of documents (one actor, one change at a time)
+  std::string node_id;
+};
+
+}  // namespace peat::store::detail
