@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "peat/qos/qos_class.hpp"
 #include "peat/sync/wire.hpp"
 
 namespace peat::sync {
@@ -27,12 +28,11 @@ struct SyncMode {
   bool operator==(const SyncMode&) const = default;
 };
 
-// Lower number = higher priority (spec 1.13).
-enum class QosClass : std::uint8_t { kCritical = 1, kHigh = 2, kNormal = 3, kLow = 4, kBulk = 5 };
-inline constexpr std::size_t kQosClassCount = 5;
-inline std::size_t qos_index(QosClass c) {
-  return static_cast<std::size_t>(c) - 1;
-}
+// The QoS classes shared with storage eviction and bandwidth allocation (spec 1.13; lower number
+// = higher priority).
+using QosClass = qos::QosClass;
+using qos::kQosClassCount;
+using qos::qos_index;
 
 class SyncPolicyRegistry {
  public:
