@@ -112,7 +112,11 @@ void prefault(std::uint8_t* data, std::size_t size) {
   if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
 }
 
-enum class State : std::uint8_t { kHandshaking, kEstablished, kClosing, kClosed };
+// kClosing: we sent CONNECTION_CLOSE and answer late packets with it (RFC 9000 §10.2.1).
+// kDraining: the peer closed (or reset) the connection; nothing more is sent (§10.2.2).
+// Both last three PTOs, so that late packets are still recognised as this connection's; the
+// application has been told at their start. kClosed: over, the state may be dropped.
+enum class State : std::uint8_t { kHandshaking, kEstablished, kClosing, kDraining, kClosed };
 
 struct OutStream {
   std::deque<Bytes> chunks;  // unacknowledged data, front chunk starts at stream offset `base`
@@ -173,9 +177,15 @@ struct Connection::Impl {
   std::deque<Bytes> datagrams;
   std::uint64_t queued = 0;
   bool want_writable = false;
-  Bytes close_packet;
-  UdpEndpoint destination;  // of the last batch
-  Bytes carry;              // a packet for another path than its batch: sent alone next time
+  Bytes close_packet;              // our CONNECTION_CLOSE, kept for the closing period
+  bool close_due = false;          // close_packet waits for write_datagrams()
+  Instant period_end{};            // end of the closing or draining period
+  std::uint64_t late_packets = 0;  // packets received while closing
+  std::uint64_t next_answer = 1;   // answer the 1st, 2nd, 4th, 8th, ... of them
+  bool stateless_reset = false;    // the peer's stateless reset ended the connection
+  int unreachable_reports = 0;     // ICMP errors since the last packet from the peer
+  UdpEndpoint destination;         // of the last batch
+  Bytes carry;                     // a packet for another path than its batch: sent alone next time
   UdpEndpoint carry_to;
   std::vector<Bytes> cids;
   std::uint64_t packets_sent = 0;
@@ -245,6 +255,7 @@ struct Connection::Impl {
     cb.stream_reset = stream_reset_cb;
     cb.extend_max_stream_data = extend_max_stream_data_cb;
     cb.recv_datagram = recv_datagram_cb;
+    cb.recv_stateless_reset = recv_stateless_reset_cb;
   }
 
   void fill_settings(ngtcp2_settings& s, Instant now) {
@@ -593,12 +604,33 @@ struct Connection::Impl {
     return 0;
   }
 
+  static int recv_stateless_reset_cb(ngtcp2_conn*, const ngtcp2_pkt_stateless_reset*, void* user) {
+    static_cast<Impl*>(user)->stateless_reset = true;
+    return 0;
+  }
+
   // ---- closing -----------------------------------------------------------------------------
+
+  bool closed() const { return state >= State::kClosing; }
+
+  // Three times the probe timeout: how long closing and draining last (RFC 9000 §10.2).
+  Instant period_end_from(Instant now) const {
+    return now + std::chrono::duration_cast<Duration>(
+                     std::chrono::nanoseconds(3 * ngtcp2_conn_get_pto(conn)));
+  }
+
+  void enter_draining(DisconnectReason reason, std::string detail, Instant now) {
+    if (closed()) return;
+    state = State::kDraining;
+    period_end = period_end_from(now);
+    carry.clear();
+    emit_closed(reason, std::move(detail));
+  }
 
   // Writes a CONNECTION_CLOSE carrying `ccerr` and reports the end of the connection.
   void close_with(const ngtcp2_connection_close_error& ccerr, DisconnectReason reason,
                   std::string detail, Instant now) {
-    if (state == State::kClosing || state == State::kClosed) return;
+    if (closed()) return;
     close_packet.resize(NGTCP2_MAX_UDP_PAYLOAD_SIZE);
     ngtcp2_path_storage ps;
     ngtcp2_path_storage_zero(&ps);
@@ -606,12 +638,21 @@ struct Connection::Impl {
     const ngtcp2_ssize n = ngtcp2_conn_write_connection_close(
         conn, &ps.path, &pi, close_packet.data(), close_packet.size(), &ccerr, to_ts(now));
     close_packet.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-    state = close_packet.empty() ? State::kClosed : State::kClosing;
+    carry.clear();  // a path probe has no use any more; the close goes out first
+    if (close_packet.empty()) {
+      state = State::kClosed;
+    } else {
+      state = State::kClosing;
+      close_due = true;
+      period_end = period_end_from(now);
+    }
     emit_closed(reason, std::move(detail));
   }
 
+  // Ends the connection at once, without a closing or draining period (idle timeout, a dropped
+  // handshake, an unreachable peer: nobody is left to answer).
   void finish(DisconnectReason reason, std::string detail) {
-    if (state == State::kClosing || state == State::kClosed) return;
+    if (closed()) return;
     state = State::kClosed;
     emit_closed(reason, std::move(detail));
   }
@@ -630,7 +671,7 @@ struct Connection::Impl {
       return;
     }
     if (err == NGTCP2_ERR_DRAINING) {
-      on_remote_close();
+      on_remote_close(now);
       return;
     }
     if (err == NGTCP2_ERR_CRYPTO) {
@@ -665,34 +706,47 @@ struct Connection::Impl {
     close_with(ccerr, DisconnectReason::kAuthenticationFailed, std::move(detail), now);
   }
 
-  void on_remote_close() {
+  // The peer's CONNECTION_CLOSE (or stateless reset) arrived: tell the application now, then
+  // drain.
+  void on_remote_close(Instant now) {
+    if (stateless_reset) {
+      enter_draining(DisconnectReason::kNetworkError,
+                     "peer reset the connection (stateless reset): it lost the connection's "
+                     "state, e.g. it restarted",
+                     now);
+      return;
+    }
+    auto drain = [&](DisconnectReason r, std::string detail) {
+      enter_draining(r, std::move(detail), now);
+    };
     ngtcp2_connection_close_error cc;
     ngtcp2_conn_get_connection_close_error(conn, &cc);
     const std::string reason = printable(cc.reason, cc.reasonlen);
     const std::string suffix = reason.empty() ? "" : ": " + reason;
     if (cc.type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_APPLICATION) {
       if (cc.error_code == 0) {
-        finish(DisconnectReason::kRemoteClosed, "peer closed the connection" + suffix);
+        drain(DisconnectReason::kRemoteClosed, "peer closed the connection" + suffix);
       } else {
-        finish(DisconnectReason::kApplicationError,
-               "peer closed with application error " + std::to_string(cc.error_code) + suffix);
+        drain(DisconnectReason::kApplicationError,
+              "peer closed with application error " + std::to_string(cc.error_code) + suffix);
       }
       return;
     }
     if (cc.error_code == NGTCP2_CONNECTION_REFUSED) {
-      finish(DisconnectReason::kAuthenticationFailed, "refused by peer" + suffix);
+      drain(DisconnectReason::kAuthenticationFailed, "refused by peer" + suffix);
     } else if (cc.error_code >= NGTCP2_CRYPTO_ERROR &&
                cc.error_code < NGTCP2_CRYPTO_ERROR + 0x100) {
       const auto alert = static_cast<std::uint8_t>(cc.error_code - NGTCP2_CRYPTO_ERROR);
-      finish(DisconnectReason::kAuthenticationFailed,
-             (alert == GNUTLS_A_NO_APPLICATION_PROTOCOL ? "peer accepts none of our ALPNs: "
-                                                        : "peer rejected the TLS handshake: ") +
-                 alert_text(alert) + suffix);
+      drain(DisconnectReason::kAuthenticationFailed,
+            (alert == GNUTLS_A_NO_APPLICATION_PROTOCOL ? "peer accepts none of our ALPNs: "
+                                                       : "peer rejected the TLS handshake: ") +
+                alert_text(alert) + suffix);
     } else if (cc.error_code == NGTCP2_NO_ERROR) {
-      finish(DisconnectReason::kRemoteClosed, "peer closed the connection" + suffix);
+      drain(DisconnectReason::kRemoteClosed, "peer closed the connection" + suffix);
     } else {
-      finish(DisconnectReason::kNetworkError,
-             "peer closed with transport error " + std::to_string(cc.error_code) + suffix);
+      // The peer ended the connection over a protocol violation it saw: still a close.
+      drain(DisconnectReason::kRemoteClosed,
+            "peer closed with transport error " + std::to_string(cc.error_code) + suffix);
     }
   }
 
@@ -709,7 +763,7 @@ struct Connection::Impl {
       if (!ngtcp2_conn_is_local_stream(conn, id)) ngtcp2_conn_shutdown_stream_write(conn, id, 0);
     }
     reset_streams.clear();
-    if (protocol_error && state != State::kClosing && state != State::kClosed) {
+    if (protocol_error && !closed()) {
       auto [code, text] = *protocol_error;
       protocol_error.reset();
       ngtcp2_connection_close_error ccerr;
@@ -914,6 +968,17 @@ struct Connection::Impl {
   std::size_t write_datagrams(std::span<std::uint8_t> buf, std::size_t& segment,
                               std::size_t max_datagrams, Instant now) {
     segment = 0;
+    if (state == State::kClosing) {
+      // The CONNECTION_CLOSE, once after close() and again for late packets from the peer.
+      if (!close_due) return 0;
+      close_due = false;
+      destination = to_endpoint(*ngtcp2_conn_get_path(conn));
+      const std::size_t n = std::min(buf.size(), close_packet.size());
+      std::memcpy(buf.data(), close_packet.data(), n);
+      segment = n;
+      return n;
+    }
+    if (state == State::kDraining || state == State::kClosed) return 0;
     if (!carry.empty()) {
       const std::size_t n = std::min(buf.size(), carry.size());
       std::memcpy(buf.data(), carry.data(), n);
@@ -922,16 +987,6 @@ struct Connection::Impl {
       segment = n;
       return n;
     }
-    if (state == State::kClosing) {
-      destination = to_endpoint(*ngtcp2_conn_get_path(conn));
-      const std::size_t n = std::min(buf.size(), close_packet.size());
-      std::memcpy(buf.data(), close_packet.data(), n);
-      close_packet.clear();
-      state = State::kClosed;
-      segment = n;
-      return n;
-    }
-    if (state == State::kClosed) return 0;
     if (state == State::kEstablished) open_pending();
     for (auto& [id, s] : out) s.blocked = false;
     // Round robin between streams, one send batch (up to 64 KB) at a time: interleaving them
@@ -1076,7 +1131,17 @@ void Connection::receive(ByteView datagram, Instant now) {
 
 void Connection::receive(ByteView datagram, const UdpEndpoint& from, Instant now) {
   Impl& m = *impl_;
-  if (m.state == State::kClosing || m.state == State::kClosed) return;
+  if (m.state == State::kClosing) {
+    // RFC 9000 §10.2.1: answer late packets with the CONNECTION_CLOSE again (the first may have
+    // been lost), to fewer and fewer of them so a flood cannot make us send as much.
+    if (++m.late_packets >= m.next_answer) {
+      m.next_answer *= 2;
+      m.close_due = true;
+    }
+    return;
+  }
+  if (m.state == State::kDraining || m.state == State::kClosed) return;  // §10.2.2: drop
+  m.unreachable_reports = 0;
   ngtcp2_pkt_info pi{};
   // ngtcp2 compares this path with the connection's: a new remote starts path validation.
   UdpEndpoint source = from;
@@ -1112,7 +1177,9 @@ std::size_t Connection::write_datagrams(std::span<std::uint8_t> out, std::size_t
 }
 
 std::optional<Instant> Connection::expiry() const {
-  if (impl_->state == State::kClosing) return Instant{};
+  if (impl_->state == State::kClosing || impl_->state == State::kDraining) {
+    return impl_->period_end;
+  }
   if (impl_->state == State::kClosed) return std::nullopt;
   const ngtcp2_tstamp t = ngtcp2_conn_get_expiry(impl_->conn);
   if (t == UINT64_MAX) return std::nullopt;
@@ -1121,7 +1188,11 @@ std::optional<Instant> Connection::expiry() const {
 
 void Connection::handle_timeout(Instant now) {
   Impl& m = *impl_;
-  if (m.state == State::kClosing || m.state == State::kClosed) return;
+  if (m.state == State::kClosing || m.state == State::kDraining) {
+    if (now >= m.period_end) m.state = State::kClosed;
+    return;
+  }
+  if (m.state == State::kClosed) return;
   const int rv = ngtcp2_conn_handle_expiry(m.conn, to_ts(now));
   if (rv != 0) m.fail_liberr(rv, now);
 }
@@ -1159,8 +1230,20 @@ bool Connection::is_server() const {
 bool Connection::is_established() const {
   return impl_->state == State::kEstablished;
 }
+bool Connection::is_closed() const {
+  return impl_->closed();
+}
 bool Connection::is_finished() const {
   return impl_->state == State::kClosed;
+}
+
+void Connection::report_unreachable(std::string_view why) {
+  Impl& m = *impl_;
+  if (m.closed()) return;
+  // One ICMP error may be stale or forged; a second one with no packet from the peer in
+  // between means nobody listens there any more.
+  if (++m.unreachable_reports < 2) return;
+  m.finish(DisconnectReason::kNetworkError, "peer unreachable: " + std::string(why));
 }
 const PeerId& Connection::peer_id() const {
   return impl_->peer_id;

@@ -1,8 +1,10 @@
 // Asio adapter of the sans-I/O QUIC connection: one UDP socket, a timer per connection, GSO/GRO.
 #include "peat/transport/quic/quic_transport.hpp"
 
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <boost/asio/ip/udp.hpp>
@@ -26,12 +28,44 @@ constexpr std::size_t kRecvBufferSize = 65536;  // one GRO aggregate
 constexpr std::size_t kRecvPerWakeup = 64;      // socket reads before yielding to the loop
 constexpr std::size_t kBatchesPerFlush = 16;    // GSO batches per connection before yielding
 constexpr int kSocketBufferBytes = 8 * 1024 * 1024;
+// stop() waits at most this long in total for a full socket to take the CONNECTION_CLOSEs.
+constexpr auto kStopFlushLimit = std::chrono::milliseconds(100);
 
 UdpEndpoint to_udp_endpoint(const udp::endpoint& ep) {
   UdpEndpoint out;
   std::memcpy(&out.storage, ep.data(), ep.size());
   out.length = static_cast<socklen_t>(ep.size());
   return out;
+}
+
+// Same IP address and port (the kernel and ngtcp2 may differ in the bytes they leave unset).
+bool same_address(const sockaddr_storage& a, const sockaddr_storage& b) {
+  if (a.ss_family != b.ss_family) return false;
+  if (a.ss_family == AF_INET) {
+    const auto& x = reinterpret_cast<const sockaddr_in&>(a);
+    const auto& y = reinterpret_cast<const sockaddr_in&>(b);
+    return x.sin_port == y.sin_port && x.sin_addr.s_addr == y.sin_addr.s_addr;
+  }
+  if (a.ss_family == AF_INET6) {
+    const auto& x = reinterpret_cast<const sockaddr_in6&>(a);
+    const auto& y = reinterpret_cast<const sockaddr_in6&>(b);
+    return x.sin6_port == y.sin6_port &&
+           std::memcmp(&x.sin6_addr, &y.sin6_addr, sizeof(x.sin6_addr)) == 0;
+  }
+  return false;
+}
+
+const char* unreachable_text(int err) {
+  switch (err) {
+    case ECONNREFUSED:
+      return "ICMP port unreachable (nothing listens on the peer's port)";
+    case EHOSTUNREACH:
+      return "ICMP host unreachable";
+    case ENETUNREACH:
+      return "ICMP network unreachable";
+    default:
+      return nullptr;
+  }
 }
 
 }  // namespace
@@ -61,6 +95,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
   UdpEndpoint local;
   QuicIoStats io;
   bool blocked_on_send = false;
+  bool errors_pending = false;  // a send consumed an ICMP error report: read the error queue
 
   std::uint64_t next_id = 1;
   std::map<std::uint64_t, Link> links;
@@ -122,6 +157,10 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &kSocketBufferBytes, sizeof(kSocketBufferBytes));
     const int on = 1;
     io.gro = config.use_gro && setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof(on)) == 0;
+    // ICMP errors for datagrams we sent (a peer whose process is gone answers with port
+    // unreachable) are queued on the socket with the address they were sent to.
+    if (ep.address().is_v6()) setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &on, sizeof(on));
+    setsockopt(fd, SOL_IP, IP_RECVERR, &on, sizeof(on));
     // GSO needs no socket option; a failing first send turns it off.
     io.gso = config.use_gso;
     local = to_udp_endpoint(s->local_endpoint(ec));
@@ -171,10 +210,20 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
       const ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
       if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          if (errors_pending) {
+            errors_pending = false;
+            read_errors(touched);
+            for (std::uint64_t id : touched) flush(id);
+            if (!socket || socket->native_handle() != fd) return;
+          }
           wait_readable();
           return;
         }
-        continue;  // an ICMP error surfacing on the socket: read on
+        // An ICMP error surfacing on the socket. Its queue is read once the datagrams that
+        // arrived before it are handled (a peer's CONNECTION_CLOSE precedes the port
+        // unreachable that our next packet to it draws).
+        errors_pending = true;
+        continue;
       }
       std::size_t segment = static_cast<std::size_t>(n);
       for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
@@ -204,6 +253,41 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
       auto self = weak.lock();
       if (self && self->socket) self->on_readable();
     });
+  }
+
+  // Drains the socket's error queue (IP_RECVERR). Each entry is an ICMP error for a datagram we
+  // sent, with that datagram's destination; the connections to it are told.
+  void read_errors(std::set<std::uint64_t>& touched) {
+    const int fd = socket->native_handle();
+    for (std::size_t i = 0; i < kRecvPerWakeup; ++i) {
+      sockaddr_storage to{};
+      std::uint8_t data[64];
+      iovec iov{data, sizeof(data)};
+      alignas(cmsghdr) char control[512];
+      msghdr msg{};
+      msg.msg_name = &to;
+      msg.msg_namelen = sizeof(to);
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof(control);
+      if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        const bool v4 = c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR;
+        const bool v6 = c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR;
+        if (!v4 && !v6) continue;
+        sock_extended_err err{};
+        std::memcpy(&err, CMSG_DATA(c), sizeof(err));
+        if (err.ee_origin != SO_EE_ORIGIN_ICMP && err.ee_origin != SO_EE_ORIGIN_ICMP6) continue;
+        const char* why = unreachable_text(static_cast<int>(err.ee_errno));
+        if (why == nullptr) continue;  // e.g. "fragmentation needed": PMTUD's business
+        for (auto& [id, l] : links) {
+          if (l.conn->is_closed() || !same_address(l.conn->destination().storage, to)) continue;
+          l.conn->report_unreachable(why);
+          touched.insert(id);
+        }
+      }
+    }
   }
 
   void dispatch(ByteView datagram, const UdpEndpoint& from, std::set<std::uint64_t>& touched) {
@@ -251,6 +335,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
   bool send_batch(const std::uint8_t* data, std::size_t len, std::size_t segment,
                   const UdpEndpoint& to) {
     const int fd = socket->native_handle();
+    bool retried = false;
     while (len > 0) {
       const bool gso = io.gso && len > segment;
       const std::size_t chunk = gso ? len : std::min(len, segment);
@@ -279,7 +364,14 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
           io.gso = false;  // kernel or device without UDP GSO: fall back to one send per packet
           continue;
         }
-        ++io.send_errors;  // e.g. unreachable: QUIC recovers or times out
+        if (unreachable_text(errno) != nullptr && !retried) {
+          // IP_RECVERR reports an earlier datagram's ICMP error on the next send, which is
+          // then not sent. That error is read from the error queue; this send goes again.
+          errors_pending = true;
+          retried = true;
+          continue;
+        }
+        ++io.send_errors;  // QUIC recovers or times out
       } else {
         io.datagrams_sent += gso ? (chunk + segment - 1) / segment : 1;
       }
@@ -464,7 +556,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
   // Another live connection to `peer`, if any (e.g. the other half of a simultaneous dial).
   std::optional<std::uint64_t> other_link(const PeerId& peer, std::uint64_t id) const {
     for (const auto& [other, l] : links) {
-      if (other == id || l.silent || l.conn->is_finished()) continue;
+      if (other == id || l.silent || l.conn->is_closed()) continue;
       if (l.conn->peer_id() == peer || (l.outgoing && l.dialled == peer)) return other;
     }
     return std::nullopt;
@@ -490,7 +582,12 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
       if (events.on_disconnected) events.on_disconnected(peer, reason, detail);
     } else if (l.outgoing) {
       const PeerId peer = l.dialled;
-      connecting.erase(peer);
+      if (auto c = connecting.find(peer); c != connecting.end() && c->second == id) {
+        connecting.erase(c);
+      }
+      // A dial that lost to a simultaneous dial from the peer: the peer is connected through
+      // the other connection, so this one's end is no disconnect.
+      if (by_peer.count(peer)) return;
       if (events.on_disconnected) events.on_disconnected(peer, reason, detail);
     }
     // Accepted connections that never authenticated are not peers: nothing to report.
@@ -551,13 +648,26 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     flush(id);
   }
 
+  // Every connection says goodbye before the socket goes: a CONNECTION_CLOSE for each one still
+  // open, or still owing its close (a full socket may have held it back), sent now. There is no
+  // closing period after stop(): the socket is released at once. A peer whose close got lost
+  // learns from the ICMP port-unreachable its next packet draws.
   void stop() {
     if (!socket) return;
+    const auto give_up = std::chrono::steady_clock::now() + kStopFlushLimit;
     for (auto& [id, l] : links) {
-      l.conn->close(0, "shutdown", now());
+      if (!l.conn->is_closed()) l.conn->close(0, "shutdown", now());
       std::size_t segment = 0;
       const std::size_t n = l.conn->write_datagrams(send_buf, segment, 1, now());
-      if (n > 0) send_batch(send_buf.data(), n, segment, l.conn->destination());
+      if (n == 0) continue;
+      // A socket full of stream data would drop the close: wait (bounded) until it takes it.
+      while (!send_batch(send_buf.data(), n, segment, l.conn->destination())) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            give_up - std::chrono::steady_clock::now());
+        if (left.count() <= 0) break;
+        pollfd p{socket->native_handle(), POLLOUT, 0};
+        if (poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+      }
     }
     links.clear();
     by_cid.clear();

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <optional>
 
 #include "peat/common/sha256.hpp"
@@ -151,6 +152,137 @@ TEST(QuicConnection, HandshakeAndMessagesWithoutSockets) {
   EXPECT_EQ(closed.type, ConnectionEventType::kClosed);
   EXPECT_EQ(closed.reason, DisconnectReason::kApplicationError);
   EXPECT_NE(closed.detail.find("bye"), std::string::npos);
+}
+
+struct Established {
+  SeededRng client_rng{21};
+  SeededRng server_rng{22};
+  Pipe pipe;
+  std::unique_ptr<Connection> client;
+  std::unique_ptr<Connection> server;
+  std::vector<std::uint8_t> buf = std::vector<std::uint8_t>(65536);
+
+  Established() {
+    ConnectionOptions co = options(1, "peat/sync/1");
+    co.expected_peer = peer_id_from_public_key(make_identity(2).public_key);
+    client = Connection::connect(co, endpoint(1000), endpoint(2000), client_rng, pipe.now).value();
+    std::size_t seg = 0;
+    client->write_datagrams(buf, seg, 1, pipe.now);
+    server = Connection::accept(options(2, "peat/sync/1"), endpoint(2000), endpoint(1000),
+                                ByteView(buf.data(), seg), server_rng, pipe.now)
+                 .value();
+    pipe.pump(*client, *server);
+  }
+  // Moves what `from` has to send into `to`; returns the number of datagrams.
+  std::size_t move(Connection& from, Connection& to) {
+    std::size_t count = 0;
+    std::size_t seg = 0;
+    while (const std::size_t n = from.write_datagrams(buf, seg, 64, pipe.now)) {
+      for (std::size_t off = 0; off < n; off += seg, ++count) {
+        to.receive(ByteView(buf.data() + off, std::min(seg, n - off)), pipe.now);
+      }
+    }
+    return count;
+  }
+  std::size_t discard(Connection& from) {
+    std::size_t seg = 0;
+    std::size_t count = 0;
+    while (from.write_datagrams(buf, seg, 64, pipe.now) > 0) ++count;
+    return count;
+  }
+  static std::optional<ConnectionEvent> closed_event(Connection& c) {
+    std::optional<ConnectionEvent> out;
+    while (auto e = c.poll_event()) {
+      if (e->type == ConnectionEventType::kClosed) out = std::move(*e);
+    }
+    return out;
+  }
+};
+
+// RFC 9000 §10.2: the closer reports at once, then stays in its closing period answering late
+// packets with its CONNECTION_CLOSE (so a lost close is repeated); the peer that receives it
+// reports at once, then drains (sends nothing); both end after three PTOs.
+TEST(QuicConnection, ClosingAndDrainingPeriods) {
+  Established e;
+  ASSERT_TRUE(e.client->is_established());
+  ASSERT_TRUE(e.server->is_established());
+  e.client->close(0, "bye", e.pipe.now);
+  const auto local = Established::closed_event(*e.client);
+  ASSERT_TRUE(local);
+  EXPECT_EQ(local->reason, DisconnectReason::kLocalClosed);
+  EXPECT_TRUE(e.client->is_closed());
+  EXPECT_FALSE(e.client->is_finished());
+  EXPECT_EQ(e.discard(*e.client), 1u);  // the CONNECTION_CLOSE, lost
+  EXPECT_EQ(e.discard(*e.client), 0u);  // nothing more until the peer sends
+
+  // The server, unaware, sends; the closer answers with its CONNECTION_CLOSE again.
+  ASSERT_TRUE(e.server->send(Channel::kSync, to_bytes("late"), true).ok());
+  ASSERT_GE(e.move(*e.server, *e.client), 1u);
+  ASSERT_EQ(e.move(*e.client, *e.server), 1u);
+  const auto remote = Established::closed_event(*e.server);
+  ASSERT_TRUE(remote);
+  EXPECT_EQ(remote->reason, DisconnectReason::kRemoteClosed);
+  EXPECT_NE(remote->detail.find("bye"), std::string::npos);
+  EXPECT_TRUE(e.server->is_closed());
+  EXPECT_FALSE(e.server->is_finished());
+  EXPECT_EQ(e.server->send(Channel::kSync, to_bytes("x"), true).error().code, "NOT_CONNECTED");
+
+  // Draining: nothing goes out, whatever arrives.
+  ASSERT_TRUE(e.server->expiry());
+  e.client->close(0, "again", e.pipe.now);  // no-op: already closed
+  e.move(*e.client, *e.server);
+  EXPECT_EQ(e.discard(*e.server), 0u);
+
+  // Both periods end after three PTOs (about 80 ms here), not before.
+  for (Connection* c : {e.client.get(), e.server.get()}) {
+    const auto end = c->expiry();
+    ASSERT_TRUE(end);
+    EXPECT_GT(*end, e.pipe.now);
+    EXPECT_LT(*end, e.pipe.now + std::chrono::seconds(1));
+    c->handle_timeout(*end - std::chrono::milliseconds(1));
+    EXPECT_FALSE(c->is_finished());
+    c->handle_timeout(*end);
+    EXPECT_TRUE(c->is_finished());
+    EXPECT_FALSE(c->expiry());
+    EXPECT_FALSE(Established::closed_event(*c));  // reported once, at the start
+  }
+}
+
+// A flood of late packets draws fewer and fewer repeats of the CONNECTION_CLOSE (1st, 2nd,
+// 4th, ... packet), so the closing endpoint cannot be made to send as much as it receives.
+TEST(QuicConnection, ClosingAnswersLatePacketsAtADecreasingRate) {
+  Established e;
+  ASSERT_TRUE(e.server->send(Channel::kSync, to_bytes("late"), true).ok());
+  std::size_t seg = 0;
+  const std::size_t n = e.server->write_datagrams(e.buf, seg, 1, e.pipe.now);
+  ASSERT_GT(n, 0u);
+  const Bytes late(e.buf.begin(), e.buf.begin() + static_cast<std::ptrdiff_t>(n));
+  e.client->close(0, "bye", e.pipe.now);
+  e.discard(*e.client);
+  std::size_t answers = 0;
+  for (int i = 0; i < 100; ++i) {
+    e.client->receive(late, e.pipe.now);
+    answers += e.discard(*e.client);
+  }
+  EXPECT_EQ(answers, 7u);  // packets 1, 2, 4, 8, 16, 32, 64
+}
+
+// ICMP errors: one alone is ignored (it may be stale or forged); a second with no packet from
+// the peer in between ends the connection at once.
+TEST(QuicConnection, SecondUnreachableReportEndsTheConnection) {
+  Established e;
+  e.client->report_unreachable("ICMP port unreachable");
+  EXPECT_FALSE(Established::closed_event(*e.client));
+  ASSERT_TRUE(e.server->send(Channel::kSync, to_bytes("alive"), true).ok());
+  e.move(*e.server, *e.client);  // a packet from the peer: it is still there
+  e.client->report_unreachable("ICMP port unreachable");
+  EXPECT_FALSE(Established::closed_event(*e.client));
+  e.client->report_unreachable("ICMP port unreachable");
+  const auto closed = Established::closed_event(*e.client);
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->reason, DisconnectReason::kNetworkError);
+  EXPECT_NE(closed->detail.find("unreachable"), std::string::npos);
+  EXPECT_TRUE(e.client->is_finished());  // nobody to answer: no closing period
 }
 
 TEST(QuicConnection, RecoversFromPacketLoss) {

@@ -134,7 +134,8 @@ class Connection {
   // total byte count; 0 when nothing can be sent now (call again after the next event/timer).
   std::size_t write_datagrams(std::span<std::uint8_t> out, std::size_t& segment_size,
                               std::size_t max_datagrams, Instant now);
-  // When handle_timeout() must next run (loss detection, ACK delay, pacing, idle, keep-alive).
+  // When handle_timeout() must next run (loss detection, ACK delay, pacing, idle, keep-alive, the
+  // end of the closing or draining period).
   std::optional<Instant> expiry() const;
   void handle_timeout(Instant now);
 
@@ -146,14 +147,24 @@ class Connection {
   // A full datagram queue drops the datagram (best effort).
   Status send_datagram(ByteView datagram);
   // Closes with an application error code (0 = normal) and a reason; the CONNECTION_CLOSE goes
-  // out with the next write_datagrams().
+  // out with the next write_datagrams(). The kClosed event comes at once; the connection then
+  // stays in its closing period (three PTOs, RFC 9000 §10.2.1), answering late packets from the
+  // peer with the CONNECTION_CLOSE again, until is_finished().
   void close(std::uint64_t error_code, std::string_view reason, Instant now);
+  // An ICMP error (port, host or network unreachable) came back for a datagram sent to the
+  // peer. The second one with no packet from the peer in between ends the connection
+  // (kClosed with kNetworkError); one alone may be stale or forged.
+  void report_unreachable(std::string_view why);
 
   std::optional<ConnectionEvent> poll_event();
 
   bool is_server() const;
   bool is_established() const;
-  // True once closed and the final CONNECTION_CLOSE (if any) was handed out.
+  // True once closed by either side (the kClosed event was emitted), including the closing and
+  // draining periods. A peer's CONNECTION_CLOSE or stateless reset starts the draining period:
+  // later packets are dropped and nothing is sent (§10.2.2).
+  bool is_closed() const;
+  // True once the closing or draining period is over (or there was none): drop the connection.
   bool is_finished() const;
   const PeerId& peer_id() const;  // empty until authenticated
   const PublicKey& peer_public_key() const;

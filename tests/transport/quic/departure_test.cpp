@@ -1,0 +1,270 @@
+// Peer departure: a node that stops or disconnects must be seen as gone by its peers at once,
+// not after the QUIC idle timeout. Every test uses a long idle timeout and bounds its wait by it,
+// so a regression fails (with kIdleTimeout or a timeout) instead of hanging.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "peat/transport/quic/connection.hpp"
+#include "peat/transport/quic/quic_transport.hpp"
+#include "test_nodes.hpp"
+
+namespace peat::transport::quic {
+namespace {
+
+using namespace quic_test;
+
+constexpr auto kLongIdle = 60s;
+// Waits for a departure end well before this; only a regression runs into it.
+constexpr auto kDepartureLimit = kLongIdle + 5s;
+
+void long_idle(QuicTransportConfig& c) {
+  c.settings.idle_timeout = kLongIdle;
+}
+
+class DepartureTest : public QuicTransportTest {
+ protected:
+  bool gone(Node& n) {
+    return loop.run_until([&] { return !n.disconnected.empty(); }, kDepartureLimit);
+  }
+};
+
+TEST_F(DepartureTest, StopIsSeenAsRemoteCloseByTheAcceptingPeer) {
+  Node a(loop, 1, long_idle);
+  Node b(loop, 2, long_idle);
+  ASSERT_TRUE(connect(a, b));
+  a.transport->stop();
+  ASSERT_TRUE(gone(b));
+  EXPECT_EQ(b.disconnected[0].reason, DisconnectReason::kRemoteClosed) << b.disconnected[0].detail;
+  EXPECT_EQ(b.disconnected[0].peer, a.id());
+  EXPECT_NE(b.disconnected[0].detail.find("shutdown"), std::string::npos);
+  EXPECT_FALSE(b.transport->is_connected(a.id()));
+  EXPECT_TRUE(a.disconnected.empty());  // stop() reports nothing locally
+}
+
+TEST_F(DepartureTest, StopIsSeenAsRemoteCloseByTheDiallingPeer) {
+  Node a(loop, 1, long_idle);
+  Node b(loop, 2, long_idle);
+  ASSERT_TRUE(connect(b, a));
+  a.transport->stop();
+  ASSERT_TRUE(gone(b));
+  EXPECT_EQ(b.disconnected[0].reason, DisconnectReason::kRemoteClosed) << b.disconnected[0].detail;
+}
+
+TEST_F(DepartureTest, DisconnectIsSeenAsRemoteClose) {
+  Node a(loop, 1, long_idle);
+  Node b(loop, 2, long_idle);
+  ASSERT_TRUE(connect(a, b));
+  a.transport->disconnect(b.id());
+  ASSERT_TRUE(gone(b));
+  EXPECT_EQ(b.disconnected[0].reason, DisconnectReason::kRemoteClosed) << b.disconnected[0].detail;
+  ASSERT_EQ(a.disconnected.size(), 1u);
+  EXPECT_EQ(a.disconnected[0].reason, DisconnectReason::kLocalClosed);
+}
+
+// The node's own shutdown sequence: disconnect every peer, then stop (PeatMesh::stop).
+TEST_F(DepartureTest, DisconnectThenStopIsSeenAsRemoteClose) {
+  Node a(loop, 1, long_idle);
+  Node b(loop, 2, long_idle);
+  Node c(loop, 3, long_idle);
+  ASSERT_TRUE(connect(a, b));
+  ASSERT_TRUE(connect(c, a));
+  a.transport->disconnect(b.id());
+  a.transport->disconnect(c.id());
+  a.transport->stop();
+  ASSERT_TRUE(gone(b));
+  ASSERT_TRUE(gone(c));
+  EXPECT_EQ(b.disconnected[0].reason, DisconnectReason::kRemoteClosed);
+  EXPECT_EQ(c.disconnected[0].reason, DisconnectReason::kRemoteClosed);
+}
+
+// Both dialled at once (static peers on both sides do this); the surviving connection's close
+// must still be reported, not handed over to the closed duplicate.
+TEST_F(DepartureTest, StopAfterSimultaneousDialsIsSeenAsRemoteClose) {
+  Node a(loop, 1, long_idle);
+  Node b(loop, 2, long_idle);
+  a.transport->connect(b.id(), b.address());
+  b.transport->connect(a.id(), a.address());
+  ASSERT_TRUE(loop.run_until(
+      [&] { return a.transport->is_connected(b.id()) && b.transport->is_connected(a.id()); },
+      kLimit));
+  loop.run_for(50ms);
+  a.transport->stop();
+  ASSERT_TRUE(gone(b));
+  EXPECT_EQ(b.disconnected[0].reason, DisconnectReason::kRemoteClosed) << b.disconnected[0].detail;
+}
+
+// Stopping in the middle of bulk transfers, either way: the CONNECTION_CLOSE is not stuck
+// behind queued stream data or a full socket.
+TEST_F(DepartureTest, StopWhileSendingIsSeenAsRemoteClose) {
+  Node a(loop, 1, long_idle);
+  Node b(loop, 2, long_idle);
+  ASSERT_TRUE(connect(a, b));
+  for (std::uint8_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(a.transport->send_unordered(b.id(), Channel::kBlobs, pattern(4 << 20, i)).ok());
+  }
+  loop.run_for(20ms);
+  a.transport->stop();
+  ASSERT_TRUE(gone(b));
+  EXPECT_EQ(b.disconnected[0].reason, DisconnectReason::kRemoteClosed) << b.disconnected[0].detail;
+}
+
+TEST_F(DepartureTest, StopWhileReceivingIsSeenAsRemoteClose) {
+  Node a(loop, 1, long_idle);
+  Node b(loop, 2, long_idle);
+  ASSERT_TRUE(connect(a, b));
+  for (std::uint8_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(b.transport->send_unordered(a.id(), Channel::kBlobs, pattern(4 << 20, i)).ok());
+  }
+  loop.run_for(20ms);
+  a.transport->stop();
+  ASSERT_TRUE(gone(b));
+  EXPECT_EQ(b.disconnected[0].reason, DisconnectReason::kRemoteClosed) << b.disconnected[0].detail;
+}
+
+// A non-zero application error in the peer's CONNECTION_CLOSE arrives at once too, with the
+// code and reason in the detail.
+TEST_F(DepartureTest, ApplicationErrorCloseCarriesCodeAndReason) {
+  Node a(loop, 1, [](QuicTransportConfig& c) {
+    long_idle(c);
+    c.settings.max_message_size = 1000;
+  });
+  Node b(loop, 2, long_idle);
+  ASSERT_TRUE(connect(a, b));
+  ASSERT_TRUE(b.transport->send(a.id(), Channel::kSync, Bytes(5000)).ok());
+  ASSERT_TRUE(gone(b));
+  EXPECT_EQ(b.disconnected[0].reason, DisconnectReason::kApplicationError);
+  EXPECT_NE(b.disconnected[0].detail.find("application error 2"), std::string::npos)
+      << b.disconnected[0].detail;
+  EXPECT_NE(b.disconnected[0].detail.find("exceeds the limit"), std::string::npos)
+      << b.disconnected[0].detail;
+}
+
+// A peer can reconnect to a node right after disconnecting from it: the old connection's
+// closing period does not get in the way, and its end reports nothing more.
+TEST_F(DepartureTest, ReconnectDuringTheClosingPeriod) {
+  Node a(loop, 1, long_idle);
+  Node b(loop, 2, long_idle);
+  ASSERT_TRUE(connect(a, b));
+  a.transport->disconnect(b.id());
+  ASSERT_TRUE(gone(b));
+  ASSERT_TRUE(connect(a, b));
+  ASSERT_TRUE(a.transport->send(b.id(), Channel::kSync, to_bytes("again")).ok());
+  ASSERT_TRUE(loop.run_until([&] { return b.count(Channel::kSync) == 1; }, kLimit));
+  loop.run_for(300ms);  // well past the old connection's closing period on loopback
+  EXPECT_EQ(a.disconnected.size(), 1u);
+  EXPECT_EQ(b.disconnected.size(), 1u);
+  EXPECT_TRUE(a.transport->is_connected(b.id()));
+  EXPECT_TRUE(b.transport->is_connected(a.id()));
+}
+
+// A peer driven by hand: a sans-I/O client Connection on a plain UDP socket of its own, so a
+// test can make it vanish the way a crashed process does (socket gone, no CONNECTION_CLOSE).
+class HandDrivenPeer {
+ public:
+  HandDrivenPeer(std::uint8_t tag, const Node& server) : rng_(tag) {
+    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
+    socklen_t len = sizeof(sin);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&sin), &len);
+    std::memcpy(&local_.storage, &sin, sizeof(sin));
+    local_.length = sizeof(sin);
+    sin.sin_port = htons(*server.transport->local_port());
+    std::memcpy(&remote_.storage, &sin, sizeof(sin));
+    remote_.length = sizeof(sin);
+    ConnectionOptions o;
+    o.tls = TlsIdentity::create(make_identity(tag)).value();
+    o.alpns = {std::string(kAlpnSync)};
+    o.expected_peer = server.id();
+    o.settings.idle_timeout = kLongIdle;
+    conn_ = Connection::connect(std::move(o), local_, remote_, rng_, Instant::clock::now()).value();
+  }
+  ~HandDrivenPeer() { crash(); }
+
+  // One round of I/O: read what arrived, run due timers, send what is due.
+  void pump() {
+    if (fd_ < 0) return;
+    const Instant now = Instant::clock::now();
+    std::vector<std::uint8_t> buf(65536);
+    for (int i = 0; i < 64; ++i) {
+      const ssize_t n = recv(fd_, buf.data(), buf.size(), 0);
+      if (n <= 0) break;
+      conn_->receive(ByteView(buf.data(), static_cast<std::size_t>(n)), now);
+    }
+    if (auto t = conn_->expiry(); t && *t <= now) conn_->handle_timeout(now);
+    for (int i = 0; i < 16; ++i) {
+      std::size_t seg = 0;
+      const std::size_t n = conn_->write_datagrams(buf, seg, 64, now);
+      if (n == 0) break;
+      for (std::size_t off = 0; off < n; off += seg) {
+        sendto(fd_, buf.data() + off, std::min(seg, n - off), 0,
+               reinterpret_cast<const sockaddr*>(&remote_.storage), remote_.length);
+      }
+    }
+    while (auto e = conn_->poll_event()) events_.push_back(std::move(*e));
+  }
+  bool connected() const { return conn_->is_established(); }
+  // The process dies: its socket closes, nothing is sent.
+  void crash() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  SeededRng rng_;
+  int fd_ = -1;
+  UdpEndpoint local_;
+  UdpEndpoint remote_;
+  std::unique_ptr<Connection> conn_;
+  std::vector<ConnectionEvent> events_;
+};
+
+// A peer that vanishes without a word: its port answers the next packets with ICMP port
+// unreachable, which ends the connection (kNetworkError) long before the idle timeout.
+TEST_F(DepartureTest, CrashedPeerIsSeenThroughPortUnreachable) {
+  Node b(loop, 2, [](QuicTransportConfig& c) {
+    long_idle(c);
+    c.settings.keep_alive = 200ms;  // something to send while idle, as any live link has
+  });
+  HandDrivenPeer a(1, b);
+  ASSERT_TRUE(loop.run_until(
+      [&] {
+        a.pump();
+        return a.connected() && b.connected.size() == 1;
+      },
+      kLimit));
+  a.crash();
+  ASSERT_TRUE(gone(b));
+  EXPECT_EQ(b.disconnected[0].reason, DisconnectReason::kNetworkError) << b.disconnected[0].detail;
+  EXPECT_NE(b.disconnected[0].detail.find("port unreachable"), std::string::npos)
+      << b.disconnected[0].detail;
+  EXPECT_FALSE(b.transport->is_connected(b.connected[0]));
+}
+
+// The same with data in flight towards the vanished peer.
+TEST_F(DepartureTest, CrashedPeerIsSeenWhileSendingToIt) {
+  Node b(loop, 2, long_idle);
+  HandDrivenPeer a(1, b);
+  ASSERT_TRUE(loop.run_until(
+      [&] {
+        a.pump();
+        return a.connected() && b.connected.size() == 1;
+      },
+      kLimit));
+  a.crash();
+  ASSERT_TRUE(b.transport->send(b.connected[0], Channel::kSync, pattern(200'000, 3)).ok());
+  ASSERT_TRUE(gone(b));
+  EXPECT_EQ(b.disconnected[0].reason, DisconnectReason::kNetworkError) << b.disconnected[0].detail;
+}
+
+}  // namespace
+}  // namespace peat::transport::quic
