@@ -82,6 +82,34 @@ std::optional<Target> parse_target(const std::string& target) {
   return t;
 }
 
+int status_for(const Error& e);
+
+json blob_json(const BlobSummary& b) {
+  return {{"hash", b.hash},
+          {"size", b.size},
+          {"name", b.name ? json(*b.name) : json(nullptr)},
+          {"content_type", b.content_type ? json(*b.content_type) : json(nullptr)}};
+}
+
+json fetch_json(const BlobFetchState& f) {
+  return {{"hash", f.hash},
+          {"peer", f.peer},
+          {"state", f.state},
+          {"bytes_done", f.bytes_done},
+          {"total", f.total}};
+}
+
+bool is_blob_hash(const std::string& s) {
+  if (s.size() != 64) return false;
+  for (char c : s)
+    if (hex_digit(c) < 0) return false;
+  return true;
+}
+
+HttpResponse backend_error(const Error& e) {
+  return error_response(status_for(e), e.message);
+}
+
 json peer_json(const PeerSummary& p) {
   return {{"id", p.id},
           {"connected", p.connected},
@@ -102,6 +130,7 @@ constexpr std::size_t kMaxFirmwareBytes = 3 * 1024 * 1024;
 int status_for(const Error& e) {
   if (e.code == "BAD_REQUEST") return 400;
   if (e.code == "NOT_FOUND") return 404;
+  if (e.code == "NOT_CONNECTED") return 409;
   if (e.code == "UNSUPPORTED") return 501;
   return 500;
 }
@@ -162,6 +191,84 @@ std::string format_prometheus(const std::vector<MetricSample>& samples) {
   }
   return out;
 }
+
+namespace {
+
+// /api/v1/blobs[/{hash}[/fetch|/status]].
+HttpResponse blob_route(BrokerBackend& backend, const RouterOptions& options,
+                        const HttpRequest& request, const Target& target) {
+  const auto& s = target.segments;
+  const std::string& m = request.method;
+  if (s.size() == 3) {
+    if (m == "GET") {
+      auto list = backend.list_blobs();
+      if (!list) return backend_error(list.error());
+      json arr = json::array();
+      for (const auto& b : *list) arr.push_back(blob_json(b));
+      return json_response(200, {{"blobs", arr}, {"count", list->size()}});
+    }
+    if (m == "POST") {
+      // The body is the blob. Name: ?name= or X-Blob-Name; type: Content-Type.
+      if (request.body.empty()) return error_response(400, "blob body is empty");
+      if (request.body.size() > options.max_blob_bytes) {
+        return error_response(
+            413, "blob too large (max " + std::to_string(options.max_blob_bytes) + " bytes)");
+      }
+      std::optional<std::string> name;
+      if (auto q = target.query.find("name"); q != target.query.end()) {
+        name = q->second;
+      } else if (auto h = request.headers.find("x-blob-name"); h != request.headers.end()) {
+        name = h->second;
+      }
+      std::optional<std::string> type;
+      if (auto h = request.headers.find("content-type"); h != request.headers.end()) {
+        type = h->second;
+      }
+      auto added = backend.add_blob(request.body, name, type);
+      if (!added) return backend_error(added.error());
+      auto r = json_response(201, blob_json(*added));
+      r.headers.emplace_back("Location", "/api/v1/blobs/" + added->hash);
+      return r;
+    }
+    return method_not_allowed("GET, POST");
+  }
+  if (s.size() < 4 || s.size() > 5) return error_response(404, "no such route");
+  const std::string& hash = s[3];
+  if (!is_blob_hash(hash)) return error_response(400, "blob hash must be 64 hex characters");
+  std::string lower = hash;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (s.size() == 4) {
+    if (m != "GET") return method_not_allowed("GET");
+    auto file = backend.blob_file(lower);
+    if (!file) return backend_error(file.error());
+    HttpResponse r;
+    r.content_type = file->blob.content_type.value_or("application/octet-stream");
+    r.file_path = file->path;
+    r.headers.emplace_back("ETag", "\"" + lower + "\"");
+    r.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
+    return r;
+  }
+  if (s[4] == "fetch") {
+    if (m != "POST") return method_not_allowed("POST");
+    auto body = json::parse(request.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object() || !body.contains("peer") ||
+        !body["peer"].is_string() || body["peer"].get<std::string>().empty()) {
+      return error_response(400, "body must be {\"peer\": \"<node id>\"}");
+    }
+    auto started = backend.fetch_blob(lower, body["peer"].get<std::string>());
+    if (!started) return backend_error(started.error());
+    return json_response(started->state == "complete" ? 200 : 202, fetch_json(*started));
+  }
+  if (s[4] == "status") {
+    if (m != "GET") return method_not_allowed("GET");
+    auto st = backend.blob_status(lower);
+    if (!st) return backend_error(st.error());
+    return json_response(200, fetch_json(*st));
+  }
+  return error_response(404, "no such route");
+}
+
+}  // namespace
 
 Router::Router(BrokerBackend& backend, RouterOptions options)
     : backend_(backend), options_(std::move(options)) {}
@@ -346,6 +453,7 @@ HttpResponse Router::route(const HttpRequest& request) {
                                {"total_chunks", st->total_chunks},
                                {"elapsed_secs", st->elapsed_secs}});
   }
+  if (top == "blobs") return blob_route(backend_, options_, request, *target);
   if (top == "documents" && s.size() >= 4 && !s[3].empty()) {
     const std::string& collection = s[3];
     if (s.size() == 4) {

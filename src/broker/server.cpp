@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <set>
@@ -78,7 +79,7 @@ struct BrokerServer::Impl : std::enable_shared_from_this<Impl> {
   Impl(runtime::IoLoop& l, BrokerBackend& b, BrokerConfig c)
       : ctx(runtime::asio_context(l)),
         config(std::move(c)),
-        router(b, RouterOptions{config.bearer_token}),
+        router(b, RouterOptions{config.bearer_token, config.max_blob_bytes}),
         acceptor(ctx) {}
 
   asio::io_context& ctx;
@@ -165,11 +166,34 @@ asio::awaitable<void> BrokerServer::Impl::http_session(tcp::socket socket) {
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
-    parser.body_limit(config.max_body_bytes);
+    // The larger limit until the header says whether this is a blob upload.
+    parser.body_limit(std::max(config.max_body_bytes, config.max_blob_bytes));
     parser.header_limit(16 * 1024);
     stream->expires_after(config.request_timeout);
     beast::error_code ec;
-    co_await http::async_read(*stream, buffer, parser, asio::redirect_error(kAwait, ec));
+    co_await http::async_read_header(*stream, buffer, parser, asio::redirect_error(kAwait, ec));
+    if (!ec) {
+      // A blob upload may be larger than other bodies.
+      const auto& head = parser.get();
+      auto target = std::string_view(head.target().data(), head.target().size());
+      const bool blob_upload =
+          head.method() == http::verb::post &&
+          (target == "/api/v1/blobs" || target.rfind("/api/v1/blobs?", 0) == 0);
+      const std::size_t limit = blob_upload ? config.max_blob_bytes : config.max_body_bytes;
+      if (parser.content_length() && *parser.content_length() > limit) {
+        co_await write_error(*stream, 413, "request body too large");
+        break;
+      }
+      parser.body_limit(limit);  // chunked bodies are checked as they arrive
+      // Clients such as curl wait for "100 Continue" before sending a large body.
+      if (beast::iequals(head[http::field::expect], "100-continue")) {
+        http::response<http::empty_body> go_on{http::status::continue_, head.version()};
+        co_await http::async_write(*stream, go_on, asio::redirect_error(kAwait, ec));
+      }
+    }
+    if (!ec && !parser.is_done()) {
+      co_await http::async_read(*stream, buffer, parser, asio::redirect_error(kAwait, ec));
+    }
     // A timed-out read has already closed the socket (beast::tcp_stream), so a slow client gets
     // a closed connection, not a 408.
     if (ec == http::error::end_of_stream || stopped) break;
@@ -196,7 +220,27 @@ asio::awaitable<void> BrokerServer::Impl::http_session(tcp::socket socket) {
     }
     update_metrics();
     auto response = router.handle(request);
-    auto res = to_beast(response, parser.get().version(), parser.get().keep_alive() && !stopped);
+    const bool keep_alive = parser.get().keep_alive() && !stopped;
+    if (response.file_path) {
+      // Streamed from the file in pieces; nothing of it is held in memory.
+      http::response<http::file_body> res{static_cast<http::status>(response.status),
+                                          parser.get().version()};
+      res.body().open(response.file_path->c_str(), beast::file_mode::scan, ec);
+      if (ec) {
+        co_await write_error(*stream, 500, "cannot open blob: " + ec.message());
+        break;
+      }
+      res.set(http::field::server, "peat-mesh");
+      res.set(http::field::content_type, response.content_type);
+      for (const auto& [name, value] : response.headers) res.set(name, value);
+      res.keep_alive(keep_alive);
+      res.prepare_payload();
+      stream->expires_after(config.request_timeout * 10);
+      co_await http::async_write(*stream, res, asio::redirect_error(kAwait, ec));
+      if (ec || !keep_alive) break;
+      continue;
+    }
+    auto res = to_beast(response, parser.get().version(), keep_alive);
     co_await http::async_write(*stream, res, asio::redirect_error(kAwait, ec));
     if (ec || !res.keep_alive()) break;
   }

@@ -135,6 +135,10 @@ TEST_F(RouterTest, OpenApiAndTopologyPage) {
   auto doc = body(r);
   EXPECT_EQ(doc["openapi"], "3.0.3");
   EXPECT_TRUE(doc["paths"].contains("/api/v1/documents/{collection}/{id}"));
+  for (const char* path : {"/api/v1/blobs", "/api/v1/blobs/{hash}", "/api/v1/blobs/{hash}/fetch",
+                           "/api/v1/blobs/{hash}/status"}) {
+    EXPECT_TRUE(doc["paths"].contains(path)) << path;
+  }
   r = call("GET", "/");
   EXPECT_EQ(r.content_type, "text/html; charset=utf-8");
   EXPECT_NE(r.body.find("/api/v1/ws"), std::string::npos);
@@ -179,6 +183,79 @@ TEST_F(RouterTest, OtaRejectsBadUploads) {
   EXPECT_EQ(call("POST", "/api/v1/ota/lite-FFFFFFFF", ota_form("fw"), h).status, 404);
   auto v = call("POST", "/api/v1/ota/lite-0000002A", ota_form("fw"), h);
   EXPECT_EQ(body(v)["version"], "0.0.0");  // default when the field is absent
+}
+
+TEST_F(RouterTest, BlobUploadListGetFetchStatus) {
+  EXPECT_EQ(body(call("GET", "/api/v1/blobs"))["count"], 0);
+  auto r = call("POST", "/api/v1/blobs?name=greeting.txt", "hello blob",
+                {{"content-type", "text/plain"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto added = body(r);
+  const std::string hash = added["hash"];
+  EXPECT_EQ(hash, "e997afd18e5f6be004fc193aed2c90291e68ab2c7599a62538c935b7fca6ab0f");
+  EXPECT_EQ(added["size"], 10);
+  EXPECT_EQ(added["name"], "greeting.txt");
+  EXPECT_EQ(added["content_type"], "text/plain");
+  bool located = false;
+  for (const auto& [k, v] : r.headers) located |= k == "Location" && v == "/api/v1/blobs/" + hash;
+  EXPECT_TRUE(located);
+  auto list = body(call("GET", "/api/v1/blobs"));
+  EXPECT_EQ(list["count"], 1);
+  EXPECT_EQ(list["blobs"][0]["hash"], hash);
+
+  // GET streams the file: the router names it, the server sends it.
+  std::string upper = hash;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  auto got = call("GET", "/api/v1/blobs/" + upper);
+  EXPECT_EQ(got.status, 200);
+  ASSERT_TRUE(got.file_path);
+  EXPECT_TRUE(got.body.empty());
+  EXPECT_EQ(got.content_type, "text/plain");
+  auto st = body(call("GET", "/api/v1/blobs/" + hash + "/status"));
+  EXPECT_EQ(st["state"], "complete");
+  EXPECT_EQ(st["bytes_done"], 10);
+
+  const std::string other(64, 'b');
+  r = call("POST", "/api/v1/blobs/" + other + "/fetch", R"({"peer":"peer-1"})");
+  EXPECT_EQ(r.status, 202);
+  EXPECT_EQ(body(r), (json{{"hash", other},
+                           {"peer", "peer-1"},
+                           {"state", "fetching"},
+                           {"bytes_done", 0},
+                           {"total", 0}}));
+  EXPECT_EQ(body(call("GET", "/api/v1/blobs/" + other + "/status"))["state"], "fetching");
+}
+
+TEST_F(RouterTest, BlobErrors) {
+  const std::string h(64, 'c');
+  EXPECT_EQ(call("POST", "/api/v1/blobs", "").status, 400);
+  EXPECT_EQ(call("GET", "/api/v1/blobs/xyz").status, 400);
+  EXPECT_EQ(call("GET", "/api/v1/blobs/" + std::string(63, 'a')).status, 400);
+  auto missing = call("GET", "/api/v1/blobs/" + h);
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(body(missing)["status"], 404);
+  EXPECT_EQ(call("GET", "/api/v1/blobs/" + h + "/status").status, 404);
+  EXPECT_EQ(call("POST", "/api/v1/blobs/" + h + "/fetch", "not json").status, 400);
+  EXPECT_EQ(call("POST", "/api/v1/blobs/" + h + "/fetch", R"({"peer":""})").status, 400);
+  EXPECT_EQ(call("POST", "/api/v1/blobs/" + h + "/fetch", R"({"peer":"peer-2"})").status, 409);
+  EXPECT_EQ(call("POST", "/api/v1/blobs/" + h + "/fetch", R"({"peer":"nobody"})").status, 404);
+  EXPECT_EQ(call("DELETE", "/api/v1/blobs").status, 405);
+  EXPECT_EQ(call("PUT", "/api/v1/blobs/" + h).status, 405);
+  EXPECT_EQ(call("GET", "/api/v1/blobs/" + h + "/fetch").status, 405);
+  EXPECT_EQ(call("GET", "/api/v1/blobs/" + h + "/other").status, 404);
+
+  Router small(backend, RouterOptions{std::nullopt, 8});
+  auto r = small.handle({"POST", "/api/v1/blobs", {}, "123456789"});
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(small.handle({"POST", "/api/v1/blobs", {}, "12345678"}).status, 201);
+
+  // A backend without blobs answers 501.
+  class NoBlobs : public testing::FakeBackend {
+   public:
+    Result<std::vector<BlobSummary>> list_blobs() override { return BrokerBackend::list_blobs(); }
+  } none;
+  Router plain(none, {});
+  EXPECT_EQ(plain.handle({"GET", "/api/v1/blobs", {}, ""}).status, 501);
 }
 
 TEST(RouterAuth, BearerTokenGuardsApiButNotHealth) {

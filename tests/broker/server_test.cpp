@@ -123,6 +123,43 @@ TEST_F(ServerTest, OversizedBodyIs413) {
   EXPECT_TRUE(backend.docs.empty());
 }
 
+TEST_F(ServerTest, BlobUploadHasItsOwnLimitAndDownloadIsStreamed) {
+  BrokerConfig config;
+  config.max_body_bytes = 1024;
+  config.max_blob_bytes = 256 * 1024;
+  start(config);
+  std::string blob(100000, '\0');
+  for (std::size_t i = 0; i < blob.size(); ++i) blob[i] = static_cast<char>(i * 7 + i / 251);
+  Client c(server->port());
+  // Like curl with a large body: headers first, the body after "100 Continue".
+  c.send("POST /api/v1/blobs HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: " +
+         std::to_string(blob.size()) + "\r\n\r\n");
+  auto go_on = c.read_response();
+  EXPECT_EQ(status_of(go_on), 100);
+  c.send(blob);
+  auto added = c.read_response();
+  ASSERT_EQ(status_of(added), 201) << added;
+  ASSERT_EQ(backend.blobs.size(), 1u);
+  const auto hash = backend.blobs.begin()->first;
+  c.send("GET /api/v1/blobs/" + hash + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  auto got = c.read_response();
+  EXPECT_EQ(status_of(got), 200);
+  EXPECT_NE(got.find("Content-Type: application/octet-stream"), std::string::npos);
+  EXPECT_NE(got.find("Content-Length: 100000"), std::string::npos);
+  ASSERT_GE(got.size(), blob.size());
+  EXPECT_EQ(got.substr(got.size() - blob.size()), blob);
+
+  Client big(server->port());
+  big.send("POST /api/v1/blobs HTTP/1.1\r\nHost: x\r\nContent-Length: 300000\r\n\r\n" +
+           std::string(300000, 'x'));
+  EXPECT_EQ(status_of(big.read_response()), 413);
+  Client doc(server->port());  // other routes keep the small limit
+  doc.send("PUT /api/v1/documents/c/d HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\n\r\n" +
+           std::string(4096, 'x'));
+  EXPECT_EQ(status_of(doc.read_response()), 413);
+  EXPECT_EQ(backend.blobs.size(), 1u);
+}
+
 TEST_F(ServerTest, GarbageRequestIs400AndServerKeepsServing) {
   start({});
   {

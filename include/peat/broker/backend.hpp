@@ -59,6 +59,29 @@ struct OtaStatus {
   std::uint64_t elapsed_secs = 0;
 };
 
+// A blob in the node's content-addressed store (/api/v1/blobs).
+struct BlobSummary {
+  std::string hash;  // lowercase hex SHA-256 of the content
+  std::uint64_t size = 0;
+  std::optional<std::string> name;
+  std::optional<std::string> content_type;
+};
+
+// A stored blob's file, which the server streams (GET /api/v1/blobs/{hash}).
+struct BlobFile {
+  std::string path;
+  BlobSummary blob;
+};
+
+// A blob fetched from a peer (POST /api/v1/blobs/{hash}/fetch, GET .../status).
+struct BlobFetchState {
+  std::string hash;
+  std::string peer;   // who it is fetched from ("" for a blob added on this node)
+  std::string state;  // "fetching", "complete", "failed: <CODE>: <reason>"
+  std::uint64_t bytes_done = 0;
+  std::uint64_t total = 0;  // 0 until the peer's offer arrived
+};
+
 // One Prometheus sample; samples with the same name share HELP and TYPE.
 struct MetricSample {
   std::string name;
@@ -100,6 +123,33 @@ class BrokerBackend {
   virtual std::optional<OtaStatus> ota_status(const std::string& peer_id) {
     (void)peer_id;
     return std::nullopt;
+  }
+
+  // Blobs. `hash` is always 64 hex characters (the router checks). Errors: "BAD_REQUEST" → 400,
+  // "NOT_FOUND" → 404, "NOT_CONNECTED" (the peer is known but not connected) → 409,
+  // "UNSUPPORTED" → 501, else 500.
+  virtual Result<BlobSummary> add_blob(std::string data, std::optional<std::string> name,
+                                       std::optional<std::string> content_type) {
+    (void)data, (void)name, (void)content_type;
+    return make_error("UNSUPPORTED", "blobs are not available on this node");
+  }
+  virtual Result<std::vector<BlobSummary>> list_blobs() {
+    return make_error("UNSUPPORTED", "blobs are not available on this node");
+  }
+  virtual Result<BlobFile> blob_file(const std::string& hash) {
+    (void)hash;
+    return make_error("UNSUPPORTED", "blobs are not available on this node");
+  }
+  // Starts fetching `hash` from `peer` (or reports the fetch already running / the blob already
+  // here).
+  virtual Result<BlobFetchState> fetch_blob(const std::string& hash, const std::string& peer) {
+    (void)hash, (void)peer;
+    return make_error("UNSUPPORTED", "blobs are not available on this node");
+  }
+  // NOT_FOUND: neither stored nor being fetched.
+  virtual Result<BlobFetchState> blob_status(const std::string& hash) {
+    (void)hash;
+    return make_error("UNSUPPORTED", "blobs are not available on this node");
   }
 
   virtual std::vector<MetricSample> metrics() { return {}; }

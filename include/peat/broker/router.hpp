@@ -24,11 +24,15 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body is this file's content, streamed by the server (body stays empty).
+  std::optional<std::string> file_path;
 };
 
 struct RouterOptions {
   // When set, every /api/v1 route except health and ready needs "Authorization: Bearer <token>".
   std::optional<std::string> bearer_token;
+  // Largest blob accepted by POST /api/v1/blobs (the server's body limit for that route).
+  std::size_t max_blob_bytes = 64 * 1024 * 1024;
 };
 
 // Counts requests by status class for /metrics.

@@ -19,6 +19,8 @@ struct BrokerConfig {
   std::uint16_t port = 8081;  // 0: pick a free port (see BrokerServer::port)
   std::optional<std::string> bearer_token;
   std::size_t max_body_bytes = 4 * 1024 * 1024;
+  // Body limit of POST /api/v1/blobs (the blob is held in memory while it is stored).
+  std::size_t max_blob_bytes = 64 * 1024 * 1024;
   std::chrono::seconds request_timeout{30};
   std::size_t max_connections = 256;
   // Events a slow WebSocket client may fall behind before the oldest are dropped.
