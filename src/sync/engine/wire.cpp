@@ -1,7 +1,6 @@
 #include "peat/sync/wire.hpp"
 
-#include <cstring>
-
+#include "peat/common/byte_io.hpp"
 #include "peat/common/sha256.hpp"
 #include "peat/common/utf8.hpp"
 
@@ -12,84 +11,21 @@ Error decode_error(std::string what) {
   return make_error("SYNC_DECODE", std::move(what));
 }
 
-void put_u8(Bytes& out, std::uint8_t v) {
-  out.push_back(v);
-}
-void put_u16(Bytes& out, std::uint16_t v) {
-  out.push_back(static_cast<std::uint8_t>(v >> 8));
-  out.push_back(static_cast<std::uint8_t>(v));
-}
-void put_u32(Bytes& out, std::uint32_t v) {
-  for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<std::uint8_t>(v >> s));
-}
-void put_u64(Bytes& out, std::uint64_t v) {
-  for (int s = 56; s >= 0; s -= 8) out.push_back(static_cast<std::uint8_t>(v >> s));
+// Reads a u16-length-prefixed UTF-8 string; the error names the field.
+Result<std::string> read_string16(BeReader& r, const char* field) {
+  auto len = r.u16();
+  auto b = len ? r.take(*len) : std::nullopt;
+  if (!b) return decode_error(std::string("truncated ") + field);
+  if (!is_valid_utf8(*b)) return decode_error(std::string(field) + " is not valid UTF-8");
+  return std::string(reinterpret_cast<const char*>(b->data()), b->size());
 }
 
-// Bounds-checked big-endian reader.
-class Reader {
- public:
-  explicit Reader(ByteView data) : data_(data) {}
-  std::size_t remaining() const { return data_.size() - pos_; }
-  std::size_t pos() const { return pos_; }
-  bool u8(std::uint8_t& v) {
-    if (remaining() < 1) return false;
-    v = data_[pos_++];
-    return true;
-  }
-  bool u16(std::uint16_t& v) {
-    if (remaining() < 2) return false;
-    v = static_cast<std::uint16_t>((data_[pos_] << 8) | data_[pos_ + 1]);
-    pos_ += 2;
-    return true;
-  }
-  bool u32(std::uint32_t& v) {
-    if (remaining() < 4) return false;
-    v = 0;
-    for (int i = 0; i < 4; ++i) v = (v << 8) | data_[pos_ + i];
-    pos_ += 4;
-    return true;
-  }
-  bool u64(std::uint64_t& v) {
-    if (remaining() < 8) return false;
-    v = 0;
-    for (int i = 0; i < 8; ++i) v = (v << 8) | data_[pos_ + i];
-    pos_ += 8;
-    return true;
-  }
-  bool take(std::size_t n, ByteView& out) {
-    if (remaining() < n) return false;
-    out = data_.subspan(pos_, n);
-    pos_ += n;
-    return true;
-  }
-
- private:
-  ByteView data_;
-  std::size_t pos_ = 0;
-};
-
-bool read_string16(Reader& r, std::string& out, const char* field, Error& err) {
-  std::uint16_t len;
-  ByteView b;
-  if (!r.u16(len) || !r.take(len, b)) {
-    err = decode_error(std::string("truncated ") + field);
-    return false;
-  }
-  if (!is_valid_utf8(b)) {
-    err = decode_error(std::string(field) + " is not valid UTF-8");
-    return false;
-  }
-  out.assign(reinterpret_cast<const char*>(b.data()), b.size());
-  return true;
-}
-
-Status put_string16(Bytes& out, std::string_view s, const char* field) {
+Status put_string16(BeWriter& w, std::string_view s, const char* field) {
   if (s.size() > 0xFFFF) {
     return make_error("INVALID_ARGUMENT", std::string(field) + " longer than 65535 bytes");
   }
-  put_u16(out, static_cast<std::uint16_t>(s.size()));
-  out.insert(out.end(), s.begin(), s.end());
+  w.u16(static_cast<std::uint16_t>(s.size()));
+  w.str(s);
   return {};
 }
 
@@ -99,26 +35,27 @@ bool batch_entry_type_ok(std::uint8_t t) {
 
 // One frame at the reader's position. `allow` decides which types are accepted.
 template <typename Allow>
-Result<Frame> read_frame(Reader& r, std::size_t max_payload, Allow allow) {
+Result<Frame> read_frame(BeReader& r, std::size_t max_payload, Allow allow) {
   Frame f;
-  Error err;
-  if (!read_string16(r, f.key, "frame key", err)) return err;
-  std::uint8_t type;
-  if (!r.u8(type)) return decode_error("truncated frame: no message type");
-  if (!allow(type)) return decode_error("unknown message type 0x" + to_hex(ByteView(&type, 1)));
-  std::uint32_t len;
-  if (!r.u32(len)) return decode_error("truncated frame: no payload length");
-  if (len > max_payload) {
-    return decode_error("payload of " + std::to_string(len) + " bytes exceeds the cap of " +
+  auto key = read_string16(r, "frame key");
+  if (!key.ok()) return key.error();
+  f.key = std::move(*key);
+  auto type = r.u8();
+  if (!type) return decode_error("truncated frame: no message type");
+  if (!allow(*type)) return decode_error("unknown message type 0x" + to_hex(ByteView(&*type, 1)));
+  auto len = r.u32();
+  if (!len) return decode_error("truncated frame: no payload length");
+  if (*len > max_payload) {
+    return decode_error("payload of " + std::to_string(*len) + " bytes exceeds the cap of " +
                         std::to_string(max_payload));
   }
-  ByteView p;
-  if (!r.take(len, p)) {
-    return decode_error("truncated payload: " + std::to_string(len) + " bytes declared, " +
+  auto p = r.take(*len);
+  if (!p) {
+    return decode_error("truncated payload: " + std::to_string(*len) + " bytes declared, " +
                         std::to_string(r.remaining()) + " present");
   }
-  f.type = static_cast<MessageType>(type);
-  f.payload.assign(p.begin(), p.end());
+  f.type = static_cast<MessageType>(*type);
+  f.payload.assign(p->begin(), p->end());
   return f;
 }
 
@@ -176,17 +113,17 @@ Result<Bytes> encode_frame(std::string_view key, MessageType type, ByteView payl
   if (payload.size() > 0xFFFFFFFFull) {
     return make_error("INVALID_ARGUMENT", "payload longer than 2^32-1 bytes");
   }
-  Bytes out;
-  out.reserve(kFrameHeaderSize + key.size() + payload.size());
-  PEAT_TRY_STATUS(put_string16(out, key, "frame key"));
-  put_u8(out, static_cast<std::uint8_t>(type));
-  put_u32(out, static_cast<std::uint32_t>(payload.size()));
-  out.insert(out.end(), payload.begin(), payload.end());
-  return out;
+  BeWriter w;
+  w.out().reserve(kFrameHeaderSize + key.size() + payload.size());
+  PEAT_TRY_STATUS(put_string16(w, key, "frame key"));
+  w.u8(static_cast<std::uint8_t>(type));
+  w.u32(static_cast<std::uint32_t>(payload.size()));
+  w.bytes(payload);
+  return w.take();
 }
 
 Result<Frame> decode_frame(ByteView data, std::size_t max_payload) {
-  Reader r(data);
+  BeReader r(data);
   auto f = read_frame(r, max_payload, is_known_type);
   if (!f.ok()) return f;
   if (r.remaining() != 0) {
@@ -202,60 +139,69 @@ Result<std::vector<Frame>> decode_frames(ByteView data, std::size_t& consumed,
   while (consumed < data.size()) {
     ByteView rest = data.subspan(consumed);
     // Is a whole frame present? Peek at the lengths without failing on truncation.
-    if (rest.size() < 2) break;
-    std::size_t key_len = (std::size_t{rest[0]} << 8) | rest[1];
-    if (rest.size() < 2 + key_len + 1 + 4) break;
-    std::size_t off = 2 + key_len + 1;
-    std::size_t len = (std::size_t{rest[off]} << 24) | (std::size_t{rest[off + 1]} << 16) |
-                      (std::size_t{rest[off + 2]} << 8) | rest[off + 3];
-    if (len > max_payload) {
-      return decode_error("payload of " + std::to_string(len) + " bytes exceeds the cap of " +
+    BeReader peek(rest);
+    auto key_len = peek.u16();
+    if (!key_len || !peek.take(std::size_t{*key_len} + 1)) break;
+    auto len = peek.u32();
+    if (!len) break;
+    if (*len > max_payload) {
+      return decode_error("payload of " + std::to_string(*len) + " bytes exceeds the cap of " +
                           std::to_string(max_payload));
     }
-    if (rest.size() < off + 4 + len) break;
-    Reader r(rest.first(off + 4 + len));
+    if (peek.remaining() < *len) break;
+    std::size_t size = peek.pos() + *len;
+    BeReader r(rest.first(size));
     auto f = read_frame(r, max_payload, is_known_type);
     if (!f.ok()) return f.error();
     frames.push_back(std::move(*f));
-    consumed += off + 4 + len;
+    consumed += size;
   }
   return frames;
 }
 
 Result<Bytes> encode_tombstone(const TombstoneMessage& m) {
-  Bytes out;
-  PEAT_TRY_STATUS(put_string16(out, m.collection, "collection"));
-  PEAT_TRY_STATUS(put_string16(out, m.document_id, "document id"));
-  put_u64(out, m.deleted_at_ms);
-  put_u64(out, m.lamport);
-  PEAT_TRY_STATUS(put_string16(out, m.deleted_by, "deleted_by"));
-  PEAT_TRY_STATUS(put_string16(out, m.reason.value_or(""), "reason"));
-  put_u8(out, static_cast<std::uint8_t>(m.direction));
-  return out;
+  BeWriter w;
+  PEAT_TRY_STATUS(put_string16(w, m.collection, "collection"));
+  PEAT_TRY_STATUS(put_string16(w, m.document_id, "document id"));
+  w.u64(m.deleted_at_ms);
+  w.u64(m.lamport);
+  PEAT_TRY_STATUS(put_string16(w, m.deleted_by, "deleted_by"));
+  PEAT_TRY_STATUS(put_string16(w, m.reason.value_or(""), "reason"));
+  w.u8(static_cast<std::uint8_t>(m.direction));
+  return w.take();
 }
 
 namespace {
-Result<TombstoneMessage> read_tombstone(Reader& r) {
+Result<TombstoneMessage> read_tombstone(BeReader& r) {
   TombstoneMessage m;
-  Error err;
-  if (!read_string16(r, m.collection, "tombstone collection", err)) return err;
-  if (!read_string16(r, m.document_id, "tombstone document id", err)) return err;
-  if (!r.u64(m.deleted_at_ms)) return decode_error("truncated tombstone deleted_at");
-  if (!r.u64(m.lamport)) return decode_error("truncated tombstone lamport");
-  if (!read_string16(r, m.deleted_by, "tombstone deleted_by", err)) return err;
-  std::string reason;
-  if (!read_string16(r, reason, "tombstone reason", err)) return err;
-  if (!reason.empty()) m.reason = std::move(reason);
-  std::uint8_t dir;
-  if (!r.u8(dir)) return decode_error("truncated tombstone direction");
-  if (dir > 3) return decode_error("invalid tombstone direction " + std::to_string(dir));
-  m.direction = static_cast<PropagationDirection>(dir);
+  auto collection = read_string16(r, "tombstone collection");
+  if (!collection.ok()) return collection.error();
+  m.collection = std::move(*collection);
+  auto document_id = read_string16(r, "tombstone document id");
+  if (!document_id.ok()) return document_id.error();
+  m.document_id = std::move(*document_id);
+  auto deleted_at = r.u64();
+  if (!deleted_at) return decode_error("truncated tombstone deleted_at");
+  m.deleted_at_ms = *deleted_at;
+  auto lamport = r.u64();
+  if (!lamport) return decode_error("truncated tombstone lamport");
+  m.lamport = *lamport;
+  auto deleted_by = read_string16(r, "tombstone deleted_by");
+  if (!deleted_by.ok()) return deleted_by.error();
+  m.deleted_by = std::move(*deleted_by);
+  auto reason = read_string16(r, "tombstone reason");
+  if (!reason.ok()) return reason.error();
+  if (!reason->empty()) m.reason = std::move(*reason);
+  auto dir = r.u8();
+  if (!dir) return decode_error("truncated tombstone direction");
+  if (*dir > 3) return decode_error("invalid tombstone direction " + std::to_string(*dir));
+  m.direction = static_cast<PropagationDirection>(*dir);
   return m;
 }
 }  // namespace
 
 Result<TombstoneMessage> decode_tombstone(ByteView data) {
-  Reader r(data);
+  BeReader r(data);
   auto m = read_tombstone(r);
   if (!m.ok()) return m;
   if (r.remaining() != 0) return decode_error("trailing bytes after the tombstone");
@@ -263,35 +209,33 @@ Result<TombstoneMessage> decode_tombstone(ByteView data) {
 }
 
 Result<Bytes> encode_tombstone_batch(const std::vector<TombstoneMessage>& batch) {
-  Bytes out;
-  put_u32(out, static_cast<std::uint32_t>(batch.size()));
+  BeWriter w;
+  w.u32(static_cast<std::uint32_t>(batch.size()));
   for (const auto& t : batch) {
     auto one = encode_tombstone(t);
     if (!one.ok()) return one.error();
-    put_u32(out, static_cast<std::uint32_t>(one->size()));
-    out.insert(out.end(), one->begin(), one->end());
+    w.u32(static_cast<std::uint32_t>(one->size()));
+    w.bytes(*one);
   }
-  return out;
+  return w.take();
 }
 
 Result<std::vector<TombstoneMessage>> decode_tombstone_batch(ByteView data) {
-  Reader r(data);
-  std::uint32_t count;
-  if (!r.u32(count)) return decode_error("truncated tombstone batch count");
+  BeReader r(data);
+  auto count = r.u32();
+  if (!count) return decode_error("truncated tombstone batch count");
   // Each item needs at least its 4-byte length and a 27-byte minimal tombstone.
-  if (count > r.remaining() / 31) {
-    return decode_error("tombstone batch declares " + std::to_string(count) +
+  if (*count > r.remaining() / 31) {
+    return decode_error("tombstone batch declares " + std::to_string(*count) +
                         " items, more than its size allows");
   }
   std::vector<TombstoneMessage> out;
-  out.reserve(count);
-  for (std::uint32_t i = 0; i < count; ++i) {
-    std::uint32_t len;
-    ByteView item;
-    if (!r.u32(len) || !r.take(len, item)) {
-      return decode_error("truncated tombstone batch item " + std::to_string(i));
-    }
-    auto t = decode_tombstone(item);
+  out.reserve(*count);
+  for (std::uint32_t i = 0; i < *count; ++i) {
+    auto len = r.u32();
+    auto item = len ? r.take(*len) : std::nullopt;
+    if (!item) return decode_error("truncated tombstone batch item " + std::to_string(i));
+    auto t = decode_tombstone(*item);
     if (!t.ok())
       return decode_error("tombstone batch item " + std::to_string(i) + ": " + t.error().message);
     out.push_back(std::move(*t));
@@ -301,11 +245,11 @@ Result<std::vector<TombstoneMessage>> decode_tombstone_batch(ByteView data) {
 }
 
 Result<Bytes> encode_sync_batch(const SyncBatch& batch) {
-  Bytes out;
-  put_u64(out, batch.batch_id);
-  put_u64(out, batch.created_at_ms);
-  put_u8(out, batch.ttl);
-  put_u32(out, static_cast<std::uint32_t>(batch.entries.size()));
+  BeWriter w;
+  w.u64(batch.batch_id);
+  w.u64(batch.created_at_ms);
+  w.u8(batch.ttl);
+  w.u32(static_cast<std::uint32_t>(batch.entries.size()));
   for (const auto& e : batch.entries) {
     if (!batch_entry_type_ok(static_cast<std::uint8_t>(e.type))) {
       return make_error("INVALID_ARGUMENT", std::string("message type ") + to_string(e.type) +
@@ -313,24 +257,30 @@ Result<Bytes> encode_sync_batch(const SyncBatch& batch) {
     }
     auto f = encode_frame(e.key, e.type, e.payload);
     if (!f.ok()) return f.error();
-    out.insert(out.end(), f->begin(), f->end());
+    w.bytes(*f);
   }
-  return out;
+  return w.take();
 }
 
 Result<SyncBatch> decode_sync_batch(ByteView data, std::size_t max_payload) {
-  Reader r(data);
+  BeReader r(data);
   SyncBatch b;
-  std::uint32_t count;
-  if (!r.u64(b.batch_id) || !r.u64(b.created_at_ms) || !r.u8(b.ttl) || !r.u32(count)) {
+  auto id = r.u64();
+  auto created = r.u64();
+  auto ttl = r.u8();
+  auto count = r.u32();
+  if (!id || !created || !ttl || !count) {
     return decode_error("sync batch shorter than its 21-byte header");
   }
-  if (count > r.remaining() / kFrameHeaderSize) {
-    return decode_error("sync batch declares " + std::to_string(count) +
+  b.batch_id = *id;
+  b.created_at_ms = *created;
+  b.ttl = *ttl;
+  if (*count > r.remaining() / kFrameHeaderSize) {
+    return decode_error("sync batch declares " + std::to_string(*count) +
                         " entries, more than its size allows");
   }
-  b.entries.reserve(count);
-  for (std::uint32_t i = 0; i < count; ++i) {
+  b.entries.reserve(*count);
+  for (std::uint32_t i = 0; i < *count; ++i) {
     auto f = read_frame(r, max_payload, batch_entry_type_ok);
     if (!f.ok()) {
       return decode_error("sync batch entry " + std::to_string(i) + ": " + f.error().message);
@@ -344,41 +294,37 @@ Result<SyncBatch> decode_sync_batch(ByteView data, std::size_t max_payload) {
 std::array<std::uint8_t, 32> batch_content_digest(const SyncBatch& batch) {
   Sha256 h;
   for (const auto& e : batch.entries) {
-    Bytes head;
-    put_u32(head, static_cast<std::uint32_t>(e.key.size()));
-    h.update(head);
+    BeWriter key_len;
+    key_len.u32(static_cast<std::uint32_t>(e.key.size()));
+    h.update(key_len.out());
     h.update(as_bytes(e.key));
-    head.clear();
-    put_u8(head, static_cast<std::uint8_t>(e.type));
-    put_u32(head, static_cast<std::uint32_t>(e.payload.size()));
-    h.update(head);
+    BeWriter head;
+    head.u8(static_cast<std::uint8_t>(e.type));
+    head.u32(static_cast<std::uint32_t>(e.payload.size()));
+    h.update(head.out());
     h.update(e.payload);
   }
   return h.finish();
 }
 
 Bytes encode_need_list(const std::vector<NegId>& ids) {
-  Bytes out;
-  out.reserve(4 + ids.size() * kNegIdSize);
-  put_u32(out, static_cast<std::uint32_t>(ids.size()));
-  for (const auto& id : ids) out.insert(out.end(), id.begin(), id.end());
-  return out;
+  BeWriter w;
+  w.out().reserve(4 + ids.size() * kNegIdSize);
+  w.u32(static_cast<std::uint32_t>(ids.size()));
+  for (const auto& id : ids) w.bytes(id);
+  return w.take();
 }
 
 Result<std::vector<NegId>> decode_need_list(ByteView data) {
-  Reader r(data);
-  std::uint32_t count;
-  if (!r.u32(count)) return decode_error("truncated need list count");
-  if (r.remaining() != std::size_t{count} * kNegIdSize) {
-    return decode_error("need list declares " + std::to_string(count) + " ids but carries " +
+  BeReader r(data);
+  auto count = r.u32();
+  if (!count) return decode_error("truncated need list count");
+  if (r.remaining() != std::size_t{*count} * kNegIdSize) {
+    return decode_error("need list declares " + std::to_string(*count) + " ids but carries " +
                         std::to_string(r.remaining()) + " bytes");
   }
-  std::vector<NegId> ids(count);
-  for (auto& id : ids) {
-    ByteView b;
-    r.take(kNegIdSize, b);
-    std::memcpy(id.data(), b.data(), kNegIdSize);
-  }
+  std::vector<NegId> ids(*count);
+  for (auto& id : ids) id = *r.array<kNegIdSize>();
   return ids;
 }
 
