@@ -324,6 +324,23 @@ struct DocStore::Impl {
     return {};
   }
 
+  // One document write: refused when a tombstone covers it; otherwise `change` updates the
+  // stored data and its metadata, then the write info applies and the change event is queued.
+  Status write_doc(Txn& t, std::vector<ChangeEvent>& events, std::string_view key,
+                   const WriteInfo& info, const std::function<Status(Txn&, DocMeta&)>& change) {
+    auto parts = split_key(key);
+    if (!parts.ok()) return parts.error();
+    PEAT_TRY_STATUS(check_tombstone(t, key, parts->first, info.lamport));
+    auto existing = read_meta(t, key);
+    if (!existing.ok()) return existing.error();
+    DocMeta m = existing->value_or(DocMeta{});
+    PEAT_TRY_STATUS(change(t, m));
+    PEAT_TRY_STATUS(apply_write_info(t, key, parts->first, m, info));
+    PEAT_TRY_STATUS(write_meta(t, key, m));
+    events.push_back({std::string(key), ChangeKind::kPut, info.from_peer});
+    return {};
+  }
+
   Status compact_in(Txn& t, std::string_view key, DocMeta& m) {
     auto all = read_all(t, key, m);
     if (!all.ok()) return all.error();
@@ -381,43 +398,26 @@ Status DocStore::replace(std::string_view key, ByteView snapshot, const WriteInf
 }
 
 Status DocStore::Batch::append(std::string_view key, ByteView chunks, const WriteInfo& info) {
-  auto parts = split_key(key);
-  if (!parts.ok()) return parts.error();
-  Txn& t = *txn_;
-  PEAT_TRY_STATUS(impl_->check_tombstone(t, key, parts->first, info.lamport));
-  auto existing = impl_->read_meta(t, key);
-  if (!existing.ok()) return existing.error();
-  DocMeta m = existing->value_or(DocMeta{});
-  if (!chunks.empty()) {
-    PEAT_TRY_STATUS(t.put(impl_->tail, tail_key(key, m.next_seq), chunks));
-    ++m.next_seq;
-    ++m.tail_chunks;
-    m.tail_bytes += chunks.size();
-  }
-  PEAT_TRY_STATUS(impl_->apply_write_info(t, key, parts->first, m, info));
-  const auto& o = impl_->options;
-  if (o.compactor &&
-      (m.tail_bytes > o.compact_tail_bytes || m.tail_chunks > o.compact_tail_chunks)) {
-    PEAT_TRY_STATUS(impl_->compact_in(t, key, m));
-  }
-  PEAT_TRY_STATUS(impl_->write_meta(t, key, m));
-  events_->push_back({std::string(key), ChangeKind::kPut, info.from_peer});
-  return {};
+  return impl_->write_doc(*txn_, *events_, key, info, [&](Txn& t, DocMeta& m) -> Status {
+    if (!chunks.empty()) {
+      PEAT_TRY_STATUS(t.put(impl_->tail, tail_key(key, m.next_seq), chunks));
+      ++m.next_seq;
+      ++m.tail_chunks;
+      m.tail_bytes += chunks.size();
+    }
+    const auto& o = impl_->options;
+    if (o.compactor &&
+        (m.tail_bytes > o.compact_tail_bytes || m.tail_chunks > o.compact_tail_chunks)) {
+      PEAT_TRY_STATUS(impl_->compact_in(t, key, m));
+    }
+    return {};
+  });
 }
 
 Status DocStore::Batch::replace(std::string_view key, ByteView snapshot, const WriteInfo& info) {
-  auto parts = split_key(key);
-  if (!parts.ok()) return parts.error();
-  Txn& t = *txn_;
-  PEAT_TRY_STATUS(impl_->check_tombstone(t, key, parts->first, info.lamport));
-  auto existing = impl_->read_meta(t, key);
-  if (!existing.ok()) return existing.error();
-  DocMeta m = existing->value_or(DocMeta{});
-  PEAT_TRY_STATUS(impl_->write_snapshot(t, key, m, snapshot));
-  PEAT_TRY_STATUS(impl_->apply_write_info(t, key, parts->first, m, info));
-  PEAT_TRY_STATUS(impl_->write_meta(t, key, m));
-  events_->push_back({std::string(key), ChangeKind::kPut, info.from_peer});
-  return {};
+  return impl_->write_doc(*txn_, *events_, key, info, [&](Txn& t, DocMeta& m) {
+    return impl_->write_snapshot(t, key, m, snapshot);
+  });
 }
 
 Result<std::optional<DocMeta>> DocStore::Batch::meta(std::string_view key) const {
@@ -642,26 +642,18 @@ Result<std::vector<std::string>> DocStore::list_collections() const {
 }
 
 Result<std::vector<SyncItem>> DocStore::sync_items(std::string_view prefix) const {
+  auto rows = scan_meta(prefix, true);
+  if (!rows.ok()) return rows.error();
   std::vector<SyncItem> out;
-  Status st = impl_->env->read([&](const Txn& t) -> Status {
-    Status inner;
-    PEAT_TRY_STATUS(t.scan_prefix(impl_->meta, as_bytes(prefix), [&](ByteView k, ByteView v) {
-      auto m = decode_meta(v);
-      if (!m.ok()) {
-        inner = m.error();
-        return false;
-      }
-      Sha256 h;
-      h.update(k);
-      const std::uint8_t sep = 0;
-      h.update(ByteView(&sep, 1));
-      h.update(m->version);
-      out.push_back(SyncItem{to_string(k), m->lamport, h.finish()});
-      return true;
-    }));
-    return inner;
-  });
-  if (!st.ok()) return st.error();
+  out.reserve(rows->size());
+  for (const auto& [key, m] : *rows) {
+    Sha256 h;
+    h.update(as_bytes(key));
+    const std::uint8_t sep = 0;
+    h.update(ByteView(&sep, 1));
+    h.update(m.version);
+    out.push_back(SyncItem{key, m.lamport, h.finish()});
+  }
   return out;
 }
 

@@ -1,19 +1,17 @@
 // A receiving process is killed with SIGKILL mid-transfer; a new receiver resumes from the
 // last checkpoint the dead one reported and completes a verified blob.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "peat/blob/transfer.hpp"
 #include "peat/common/random.hpp"
 #include "store/test_dir.hpp"
+#include "support/kill_harness.hpp"
 
 namespace peat::blob {
 namespace {
 
 TEST(BlobCrash, Kill9DuringReceiveResumesFromLastCheckpoint) {
-  signal(SIGPIPE, SIG_IGN);
   test::TempDir dir;
   SeededRng rng(77);
   Bytes data(3'000'000);
@@ -24,12 +22,7 @@ TEST(BlobCrash, Kill9DuringReceiveResumesFromLastCheckpoint) {
   ASSERT_TRUE(token.ok());
   const TransferProfile profile = TransferProfile::edge();  // 64 KiB chunks, 10 s checkpoints
 
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    close(fds[0]);
+  auto receive = [&](int fd) {
     auto dest = BlobStore::open(dir.path() / "dst");
     if (!dest.ok()) _exit(2);
     Instant now{};
@@ -42,26 +35,15 @@ TEST(BlobCrash, Kill9DuringReceiveResumesFromLastCheckpoint) {
       if (!c.ok() || !c->has_value()) _exit(4);
       if (!rx->on_chunk(**c, now).ok()) _exit(5);
       for (const TransferEvent& e : rx->take_events()) {
-        if (e.kind != TransferEventKind::kCheckpointed) continue;
-        std::uint64_t off = e.bytes_done;
-        if (write(fds[1], &off, sizeof off) != static_cast<ssize_t>(sizeof off)) _exit(6);
+        if (e.kind == TransferEventKind::kCheckpointed) test::report(fd, e.bytes_done);
       }
       usleep(5000);  // slow receiver, so the kill lands mid-transfer
     }
-    _exit(0);
-  }
-  close(fds[1]);
+  };
   std::uint64_t last_checkpoint = 0;
-  std::uint64_t off = 0;
-  int reports = 0;
-  while (read(fds[0], &off, sizeof off) == static_cast<ssize_t>(sizeof off)) {
-    last_checkpoint = off;
-    if (++reports == 6) kill(pid, SIGKILL);
-  }
-  close(fds[0]);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "receiver ended otherwise, status " << status;
+  auto run = test::run_and_kill<std::uint64_t>(
+      receive, 6, 0, [&](std::uint64_t offset) { last_checkpoint = offset; });
+  ASSERT_TRUE(run.killed) << run.detail;
   ASSERT_GT(last_checkpoint, 0u);
 
   auto dest = BlobStore::open(dir.path() / "dst");

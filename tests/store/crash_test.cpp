@@ -2,17 +2,16 @@
 // through a pipe; the parent kill -9's it at a random moment, reopens the store and checks that
 // every reported write is there, nothing is torn, and the indexes agree with the data.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "peat/common/random.hpp"
 #include "peat/store/doc_store.hpp"
 #include "store/test_dir.hpp"
+#include "support/kill_harness.hpp"
 
 namespace peat::store {
 namespace {
@@ -40,43 +39,22 @@ std::string doc_key(std::uint32_t i) {
     w.now = 1'700'000'000'000 + i;
     if (i % 3 == 0) w.geohash = "9q60y" + std::to_string(i % 4);
     if (!(*store)->append(doc_key(i), as_bytes(chunk), w).ok()) _exit(3);
-    if (write(fd, &i, sizeof i) != static_cast<ssize_t>(sizeof i)) _exit(4);
+    test::report(fd, i);
   }
   _exit(0);
 }
 
 TEST(StoreCrash, Kill9NeverLosesCommittedWritesNorCorrupts) {
-  signal(SIGPIPE, SIG_IGN);
   SeededRng rng(0xC0FFEE);
   for (int round = 0; round < 3; ++round) {
     test::TempDir dir;
-    int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      close(fds[0]);
-      child_main(dir.str(), fds[1]);
-    }
-    close(fds[1]);
-    const std::uint64_t kill_after = 20 + rng.uniform(150);
     std::map<std::string, std::uint32_t> last_reported;
-    std::uint64_t reports = 0;
-    bool killed = false;
-    std::uint32_t i = 0;
-    while (read(fds[0], &i, sizeof i) == static_cast<ssize_t>(sizeof i)) {
-      last_reported[doc_key(i)] = i;
-      if (++reports == kill_after && !killed) {
-        usleep(static_cast<useconds_t>(rng.uniform(3000)));
-        kill(pid, SIGKILL);
-        killed = true;
-      }
-    }
-    close(fds[0]);
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
-        << "child ended otherwise, status " << status;
+    const std::uint64_t kill_after = 20 + rng.uniform(150);
+    const auto delay_us = static_cast<useconds_t>(rng.uniform(3000));
+    auto run = test::run_and_kill<std::uint32_t>(
+        [&](int fd) { child_main(dir.str(), fd); }, kill_after, delay_us,
+        [&](std::uint32_t i) { last_reported[doc_key(i)] = i; });
+    ASSERT_TRUE(run.killed) << run.detail;
 
     auto store = DocStore::open(dir.str(), crash_options());
     ASSERT_TRUE(store.ok()) << store.error().to_string();
@@ -102,6 +80,19 @@ TEST(StoreCrash, Kill9NeverLosesCommittedWritesNorCorrupts) {
       EXPECT_EQ((*meta)->lamport, expect - kDocs + 1) << key;
     }
   }
+}
+
+TEST(KillHarness, ChildThatEndsOnItsOwnIsNotCountedAsKilled) {
+  std::vector<std::uint32_t> seen;
+  auto run = test::run_and_kill<std::uint32_t>(
+      [](int fd) {
+        for (std::uint32_t i = 0; i < 3; ++i) test::report(fd, i);
+      },
+      10, 0, [&](std::uint32_t i) { seen.push_back(i); });
+  EXPECT_FALSE(run.killed);
+  EXPECT_EQ(run.reports, 3u);
+  EXPECT_EQ(seen, (std::vector<std::uint32_t>{0, 1, 2}));
+  EXPECT_EQ(run.detail, "child exited with code 0");
 }
 
 }  // namespace

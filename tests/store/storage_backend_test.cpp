@@ -2,12 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include "store/test_dir.hpp"
+#include "store/two_stores.hpp"
 
 namespace peat::store {
 namespace {
 
-constexpr UnixMillis kT0 = 1'700'000'000'000;
+using test_support::kT0;
 
 Bytes bytes(std::initializer_list<std::uint8_t> b) {
   return Bytes(b);
@@ -19,14 +19,10 @@ std::vector<doc::ChangeHash> heads_of(const DocumentStore& store, const std::str
   return (*d)->get_heads();
 }
 
-class StorageBackendTest : public ::testing::Test {
+class StorageBackendTest : public test_support::TwoStoresTest {
  protected:
   void SetUp() override {
-    auto a = DocumentStore::open(dir_.sub("a"), doc::ActorId(16, 0xA1));
-    auto b = DocumentStore::open(dir_.sub("b"), doc::ActorId(16, 0xB2));
-    ASSERT_TRUE(a.ok() && b.ok());
-    a_ = std::move(*a);
-    b_ = std::move(*b);
+    TwoStoresTest::SetUp();
     backend_a_ = std::make_unique<StorageBackend>(*a_, "node-a");
     backend_b_ = std::make_unique<StorageBackend>(*b_, "node-b");
   }
@@ -35,14 +31,6 @@ class StorageBackendTest : public ::testing::Test {
     EXPECT_TRUE(c.ok()) << c.error().to_string();
     return c.ok() ? *c : nullptr;
   }
-  // Sends one store's copy of a document to the other, as the sync layer would.
-  static void send(DocumentStore& from, DocumentStore& to, const std::string& key) {
-    auto saved = from.base().read(key);
-    ASSERT_TRUE(saved.ok() && saved->has_value()) << key;
-    ASSERT_TRUE(to.merge_bytes(key, **saved, kT0 + 1000).ok()) << key;
-  }
-  test::TempDir dir_;
-  std::unique_ptr<DocumentStore> a_, b_;
   std::unique_ptr<StorageBackend> backend_a_, backend_b_;
 };
 

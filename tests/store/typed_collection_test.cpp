@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "store/test_dir.hpp"
+#include "store/two_stores.hpp"
 
 namespace peat::store {
 
@@ -21,29 +21,15 @@ namespace {
 
 using nlohmann::json;
 
-constexpr UnixMillis kT0 = 1'700'000'000'000;
+using test_support::kT0;
 
 Track track(const std::string& id, double lat, std::uint64_t at) {
   return Track{id, lat, -120.66, "VIPER-" + id, at};
 }
 
-class TypedCollectionTest : public ::testing::Test {
+class TypedCollectionTest : public test_support::TwoStoresTest {
  protected:
-  void SetUp() override {
-    auto a = DocumentStore::open(dir_.sub("a"), doc::ActorId(16, 0xA1));
-    auto b = DocumentStore::open(dir_.sub("b"), doc::ActorId(16, 0xB2));
-    ASSERT_TRUE(a.ok() && b.ok());
-    a_ = std::move(*a);
-    b_ = std::move(*b);
-  }
-  // Sends A's copy of the document to B, as the sync layer would.
-  void sync_a_to_b(const std::string& key) {
-    auto bytes = a_->base().read(key);
-    ASSERT_TRUE(bytes.ok() && bytes->has_value()) << key;
-    ASSERT_TRUE(b_->merge_bytes(key, **bytes, kT0 + 500).ok());
-  }
-  test::TempDir dir_;
-  std::unique_ptr<DocumentStore> a_, b_;
+  void sync_a_to_b(const std::string& key) { send(*a_, *b_, key); }
 };
 
 TEST_F(TypedCollectionTest, PutGetRoundTripAtCollectionKey) {
