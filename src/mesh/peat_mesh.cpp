@@ -11,6 +11,10 @@
 #include <nlohmann/json.hpp>
 
 #include "mesh_backend.hpp"
+#ifdef PEAT_MESH_BLOBS
+#include "peat/blob/blob_service.hpp"
+#include "peat/blob/blob_store.hpp"
+#endif
 #include "peat/broker/server.hpp"
 #include "peat/discovery/mdns_discovery.hpp"
 #include "peat/discovery/static_discovery.hpp"
@@ -152,6 +156,22 @@ bool marked_deleted(const json& doc) {
   return it != doc.end() && it->is_boolean() && it->get<bool>();
 }
 
+Error no_blob_store_error() {
+  return make_error("NO_STORE", "this mesh has no blob store (no data dir, or blobs not built)");
+}
+
+#ifdef PEAT_MESH_BLOBS
+blob::TransferProfile blob_profile(const std::string& name) {
+  if (name == "datacenter") return blob::TransferProfile::datacenter();
+  if (name == "edge") return blob::TransferProfile::edge();
+  return blob::TransferProfile::tactical();
+}
+
+BlobInfo blob_info(const blob::BlobToken& t) {
+  return {blob::hash_to_hex(t.hash), t.size, t.metadata.name, t.metadata.content_type};
+}
+#endif
+
 bool valid_name(const std::string& s) {
   return !s.empty() && s.size() <= 256 && s.find(':') == std::string::npos &&
          s.find('/') == std::string::npos;
@@ -204,6 +224,16 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
   std::unique_ptr<discovery::DiscoveryStrategy> disco;
   std::shared_ptr<discovery::EventStream> disco_events;
   std::unique_ptr<broker::BrokerServer> broker;
+#ifdef PEAT_MESH_BLOBS
+  // The store is also used on callers' threads (imports); state_mu guards the pointer.
+  std::shared_ptr<blob::BlobStore> blob_store;
+  std::unique_ptr<blob::BlobService> blob_service;
+  struct BlobFetchRecord {
+    BlobStatus status;
+    std::optional<blob::FetchId> id;
+  };
+  std::map<std::string, BlobFetchRecord> blob_fetches;  // by hash hex
+#endif
 #ifdef PEAT_MESH_LITE
   // Destroyed in reverse: the OTA service, the bridge, then its UDP port.
   std::unique_ptr<lite::DatagramPort> lite_udp;
@@ -317,6 +347,18 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     return {};
   }
 
+  Status open_blobs() {
+#ifdef PEAT_MESH_BLOBS
+    auto dir = config.store_dir();
+    if (!dir) return {};
+    auto opened = blob::BlobStore::open(*dir / "blobs");
+    if (!opened) return opened.error();
+    std::lock_guard lock(state_mu);
+    blob_store = std::make_shared<blob::BlobStore>(std::move(opened.value()));
+#endif
+    return {};
+  }
+
   Status start_network() {
     if (!formation_seed) return {};
     transport::quic::QuicTransportConfig qc;
@@ -340,21 +382,44 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
       return false;
     };
     quic = std::make_unique<transport::quic::QuicTransport>(*loop, std::move(qc), rng);
+#ifdef PEAT_MESH_BLOBS
+    // Blobs travel on the member links (the sync ALPN carries Channel::kBlobs).
+    if (blob_store) {
+      blob::BlobServiceConfig bc;
+      bc.profile = blob_profile(config.blob_profile);
+      blob_service = std::make_unique<blob::BlobService>(*loop, *quic, *blob_store, bc);
+      spdlog::info("blob service ready dir={} profile={} chunk_size={}", blob_store->dir().string(),
+                   config.blob_profile, bc.profile.chunk_size);
+    }
+#endif
     transport::TransportEvents events;
     events.on_connected = [this](const transport::PeerId& peer) { on_connected(peer); };
     events.on_disconnected = [this](const transport::PeerId& peer,
                                     transport::DisconnectReason reason, const std::string& detail) {
       on_disconnected(peer, reason, detail);
     };
-#ifdef PEAT_MESH_SYNC
     events.on_message = [this](const transport::PeerId& peer, transport::Channel channel,
                                Bytes message) {
+#ifdef PEAT_MESH_BLOBS
+      if (channel == transport::Channel::kBlobs && blob_service) {
+        blob_service->on_message(peer, std::move(message));
+        return;
+      }
+#endif
+#ifdef PEAT_MESH_SYNC
       if (channel == transport::Channel::kSync && syncer) syncer->on_message(peer, message);
+#endif
+      (void)peer, (void)channel, (void)message;
     };
     events.on_writable = [this](const transport::PeerId& peer) {
+#ifdef PEAT_MESH_SYNC
       if (syncer) syncer->on_writable(peer);
-    };
 #endif
+#ifdef PEAT_MESH_BLOBS
+      if (blob_service) blob_service->on_writable(peer);
+#endif
+      (void)peer;
+    };
     quic->set_events(std::move(events));
     PEAT_TRY_STATUS(quic->start());
     PEAT_TRY_STATUS(start_sync());
@@ -621,6 +686,9 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
 
   void on_disconnected(const transport::PeerId& peer, transport::DisconnectReason reason,
                        const std::string& detail) {
+#ifdef PEAT_MESH_BLOBS
+    if (blob_service) blob_service->on_disconnected(peer, detail);
+#endif
     auto* p = by_peer_id(peer);
     if (!p) return;
     p->dialing = false;
@@ -656,6 +724,10 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
   }
 
   void close_transport() {
+#ifdef PEAT_MESH_BLOBS
+    // Running fetches resume from here after a restart.
+    if (blob_service) blob_service->checkpoint_all();
+#endif
 #ifdef PEAT_MESH_SYNC
     if (syncer) syncer->stop();  // persists the sync states of connected peers
 #endif
@@ -772,6 +844,99 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     return out;
   }
 
+  // ---- blobs ---------------------------------------------------------------------------------
+#ifdef PEAT_MESH_BLOBS
+  // The store of a running mesh (any thread).
+  Result<std::shared_ptr<blob::BlobStore>> blobs_or_error() const {
+    std::lock_guard lock(state_mu);
+    if (state != MeshState::kRunning) return not_running_error();
+    if (!blob_store) return no_blob_store_error();
+    return blob_store;
+  }
+#endif
+
+  // Network thread.
+  Result<BlobStatus> fetch_blob_local(const std::string& hash_hex, const std::string& peer) {
+#ifdef PEAT_MESH_BLOBS
+    auto hash = blob::hash_from_hex(hash_hex);
+    if (!hash) return hash.error();
+    const std::string key = blob::hash_to_hex(*hash);
+    if (!blob_store) return no_blob_store_error();
+    if (blob_store->exists(*hash)) return blob_status_local(key);
+    if (auto it = blob_fetches.find(key); it != blob_fetches.end() && it->second.id)
+      return it->second.status;
+    if (!blob_service || !quic)
+      return make_error("TRANSPORT", "transport error: no QUIC endpoint (no formation secret)");
+    transport::PeerId pid;
+    std::string name;
+    if (auto k = known.find(peer); k != known.end()) {
+      pid = k->second.peer_id;
+      name = k->first;
+    } else if (auto* p = by_peer_id(peer)) {
+      pid = p->peer_id;
+      name = p->node_id;
+    } else {
+      return make_error("NOT_FOUND", "unknown peer: " + peer);
+    }
+    if (!quic->is_connected(pid)) return make_error("NOT_CONNECTED", "peer not connected: " + name);
+    blob_fetches[key] = {BlobStatus{key, name, "fetching", 0, 0}, std::nullopt};
+    blob::FetchOptions options;
+    options.on_progress = [this, key](const blob::TransferEvent& e) {
+      auto it = blob_fetches.find(key);
+      if (it == blob_fetches.end()) return;
+      it->second.status.bytes_done = e.bytes_done;
+      it->second.status.total = e.total;
+    };
+    auto done = [this, key, name](Result<blob::BlobToken> r) {
+      auto it = blob_fetches.find(key);
+      if (it == blob_fetches.end()) return;
+      it->second.id.reset();
+      auto& st = it->second.status;
+      if (r) {
+        st.state = "complete";
+        st.bytes_done = st.total = r->size;
+        spdlog::info("blob {} fetched from {} ({} bytes)", key, name, r->size);
+      } else {
+        st.state = "failed: " + r.error().to_string();
+        spdlog::warn("blob {} fetch from {} failed: {}", key, name, r.error().to_string());
+      }
+    };
+    auto id = blob_service->fetch(pid, *hash, std::move(done), std::move(options));
+    if (!id) {
+      blob_fetches.erase(key);
+      return id.error();
+    }
+    auto& record = blob_fetches[key];
+    if (record.status.state == "fetching") record.id = *id;
+    return record.status;
+#else
+    (void)hash_hex, (void)peer;
+    return no_blob_store_error();
+#endif
+  }
+
+  // Network thread.
+  Result<BlobStatus> blob_status_local(const std::string& hash_hex) {
+#ifdef PEAT_MESH_BLOBS
+    auto hash = blob::hash_from_hex(hash_hex);
+    if (!hash) return hash.error();
+    const std::string key = blob::hash_to_hex(*hash);
+    if (!blob_store) return no_blob_store_error();
+    auto it = blob_fetches.find(key);
+    if (blob_store->exists(*hash)) {
+      auto info = blob_store->info(*hash);
+      if (!info) return info.error();
+      std::string from = it != blob_fetches.end() ? it->second.status.peer : "";
+      return BlobStatus{key, from, "complete", info->size, info->size};
+    }
+    if (it != blob_fetches.end()) return it->second.status;
+    return make_error("NOT_FOUND", "blob not found: " + key);
+#else
+    (void)hash_hex;
+    return no_blob_store_error();
+#endif
+  }
+
   // ---- lifecycle (caller thread) ------------------------------------------------------------
   Status start() {
     if (on_loop()) return make_error("WRONG_THREAD", "start() called from the network thread");
@@ -797,6 +962,7 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     auto future = promise->get_future();
     loop->post([this, promise] {
       Status st = open_store();
+      if (st) st = open_blobs();
       if (st) st = start_network();
       if (st) start_lite();
       if (st) st = start_broker();
@@ -860,6 +1026,14 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     lite_udp.reset();
 #endif
     lite_port = 0;
+#ifdef PEAT_MESH_BLOBS
+    blob_service.reset();
+    blob_fetches.clear();
+    {
+      std::lock_guard lock(state_mu);
+      blob_store.reset();
+    }
+#endif
     quic.reset();
     doc_subscription.cancel();
     docs.reset();  // LMDB commits are durable; closing releases the environment
@@ -882,6 +1056,86 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     return {};
   }
 };
+
+// ---------------------------------------------------------------------------------------------
+// Blob store calls that run on the caller's thread (imports do not stall the network thread).
+namespace {
+
+Result<BlobInfo> blob_add(PeatMesh::Impl& impl, ByteView data, std::optional<std::string> name,
+                          std::optional<std::string> content_type) {
+#ifdef PEAT_MESH_BLOBS
+  auto store = impl.blobs_or_error();
+  if (!store) return store.error();
+  blob::BlobMetadata meta{std::move(name), std::move(content_type), {}};
+  auto token = (*store)->put_bytes(data, meta);
+  if (!token) return token.error();
+  return blob_info(*token);
+#else
+  (void)impl, (void)data, (void)name, (void)content_type;
+  return no_blob_store_error();
+#endif
+}
+
+Result<BlobInfo> blob_add_file(PeatMesh::Impl& impl, const std::filesystem::path& file,
+                               std::optional<std::string> name,
+                               std::optional<std::string> content_type) {
+#ifdef PEAT_MESH_BLOBS
+  auto store = impl.blobs_or_error();
+  if (!store) return store.error();
+  blob::BlobMetadata meta{std::move(name), std::move(content_type), {}};
+  auto token = (*store)->put_file(file, meta);
+  if (!token) return token.error();
+  return blob_info(*token);
+#else
+  (void)impl, (void)file, (void)name, (void)content_type;
+  return no_blob_store_error();
+#endif
+}
+
+Result<std::vector<BlobInfo>> blob_list(PeatMesh::Impl& impl) {
+#ifdef PEAT_MESH_BLOBS
+  auto store = impl.blobs_or_error();
+  if (!store) return store.error();
+  std::vector<BlobInfo> out;
+  for (const auto& t : (*store)->list()) out.push_back(blob_info(t));
+  return out;
+#else
+  (void)impl;
+  return no_blob_store_error();
+#endif
+}
+
+Result<Bytes> blob_read(PeatMesh::Impl& impl, const std::string& hash) {
+#ifdef PEAT_MESH_BLOBS
+  auto store = impl.blobs_or_error();
+  if (!store) return store.error();
+  auto h = blob::hash_from_hex(hash);
+  if (!h) return h.error();
+  return (*store)->read_all(*h);
+#else
+  (void)impl, (void)hash;
+  return no_blob_store_error();
+#endif
+}
+
+// The file of a stored blob and what is known of it.
+Result<broker::BlobFile> blob_entry(PeatMesh::Impl& impl, const std::string& hash) {
+#ifdef PEAT_MESH_BLOBS
+  auto store = impl.blobs_or_error();
+  if (!store) return store.error();
+  auto h = blob::hash_from_hex(hash);
+  if (!h) return h.error();
+  if (!(*store)->exists(*h)) return make_error("NOT_FOUND", "blob not found: " + hash);
+  auto token = (*store)->info(*h);
+  if (!token) return token.error();
+  return broker::BlobFile{(*store)->path_of(*h).string(), blob_info(*token)};
+#else
+  (void)impl, (void)hash;
+  return no_blob_store_error();
+#endif
+}
+
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // MeshBackend (the broker's view), called on the network thread.
@@ -1011,6 +1265,30 @@ std::optional<broker::OtaStatus> MeshBackend::ota_status(const std::string& peer
   return r ? *r : std::nullopt;
 }
 
+Result<broker::BlobSummary> MeshBackend::add_blob(std::string data, std::optional<std::string> name,
+                                                  std::optional<std::string> content_type) {
+  return blob_add(mesh_, ByteView(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()),
+                  std::move(name), std::move(content_type));
+}
+
+Result<std::vector<broker::BlobSummary>> MeshBackend::list_blobs() {
+  return blob_list(mesh_);
+}
+
+Result<broker::BlobFile> MeshBackend::blob_file(const std::string& hash) {
+  return blob_entry(mesh_, hash);
+}
+
+Result<broker::BlobFetchState> MeshBackend::fetch_blob(const std::string& hash,
+                                                       const std::string& peer) {
+  return mesh_.on_network<BlobStatus>(
+      [this, hash, peer] { return mesh_.fetch_blob_local(hash, peer); });
+}
+
+Result<broker::BlobFetchState> MeshBackend::blob_status(const std::string& hash) {
+  return mesh_.on_network<BlobStatus>([this, hash] { return mesh_.blob_status_local(hash); });
+}
+
 std::vector<broker::MetricSample> MeshBackend::metrics() {
   auto gauge = [](std::string name, std::string help, double v) {
     return broker::MetricSample{std::move(name), std::move(help), "gauge", {}, v};
@@ -1072,6 +1350,23 @@ std::vector<broker::MetricSample> MeshBackend::metrics() {
         }
 #endif
         out.push_back(gauge("peat_mesh_uptime_seconds", "Seconds since the mesh started", uptime));
+#ifdef PEAT_MESH_BLOBS
+        if (mesh_.blob_service) {
+          const auto& bs = mesh_.blob_service->stats();
+          out.push_back(counter("peat_mesh_blob_bytes_sent_total", "Blob bytes served to peers",
+                                static_cast<double>(bs.chunk_bytes_sent)));
+          out.push_back(counter("peat_mesh_blob_bytes_received_total",
+                                "Blob bytes fetched from peers",
+                                static_cast<double>(bs.chunk_bytes_received)));
+          out.push_back(counter("peat_mesh_blob_fetches_completed_total",
+                                "Blob fetches that completed",
+                                static_cast<double>(bs.fetches_completed)));
+          out.push_back(counter("peat_mesh_blob_fetches_failed_total", "Blob fetches that failed",
+                                static_cast<double>(bs.fetches_failed)));
+          out.push_back(gauge("peat_mesh_blob_fetches_active", "Blob fetches running",
+                              static_cast<double>(mesh_.blob_service->active_fetches())));
+        }
+#endif
 #ifdef PEAT_MESH_LITE
         if (mesh_.lite_bridge) {
           const auto& ls = mesh_.lite_bridge->stats();
@@ -1206,6 +1501,40 @@ std::vector<PeerView> PeatMesh::peers() {
   auto r = impl_->on_network<std::vector<PeerView>>(
       [this]() -> Result<std::vector<PeerView>> { return impl_->peers_local(); });
   return r ? std::move(r.value()) : std::vector<PeerView>{};
+}
+
+Result<BlobInfo> PeatMesh::add_blob(ByteView data, std::optional<std::string> name,
+                                    std::optional<std::string> content_type) {
+  return blob_add(*impl_, data, std::move(name), std::move(content_type));
+}
+
+Result<BlobInfo> PeatMesh::add_blob_file(const std::filesystem::path& file,
+                                         std::optional<std::string> name,
+                                         std::optional<std::string> content_type) {
+  return blob_add_file(*impl_, file, std::move(name), std::move(content_type));
+}
+
+Result<std::vector<BlobInfo>> PeatMesh::list_blobs() {
+  return blob_list(*impl_);
+}
+
+Result<Bytes> PeatMesh::read_blob(const std::string& hash) {
+  return blob_read(*impl_, hash);
+}
+
+Result<std::filesystem::path> PeatMesh::blob_path(const std::string& hash) {
+  auto entry = blob_entry(*impl_, hash);
+  if (!entry) return entry.error();
+  return std::filesystem::path(entry->path);
+}
+
+Result<BlobStatus> PeatMesh::fetch_blob(const std::string& hash, const std::string& peer) {
+  return impl_->on_network<BlobStatus>(
+      [this, hash, peer] { return impl_->fetch_blob_local(hash, peer); });
+}
+
+Result<BlobStatus> PeatMesh::blob_status(const std::string& hash) {
+  return impl_->on_network<BlobStatus>([this, hash] { return impl_->blob_status_local(hash); });
 }
 
 broker::BrokerBackend& PeatMesh::broker_backend() {

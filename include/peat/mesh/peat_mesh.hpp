@@ -19,20 +19,18 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "peat/broker/backend.hpp"
 #include "peat/common/bytes.hpp"
 #include "peat/common/result.hpp"
 #include "peat/mesh/config.hpp"
 #include "peat/mesh/events.hpp"
-
-namespace peat::broker {
-class BrokerBackend;
-}
 
 namespace peat::mesh {
 
@@ -41,6 +39,11 @@ Error already_running_error();
 Error invalid_config_error(const std::string& message);
 
 using EventCallback = std::function<void(const MeshEvent&)>;
+
+// A blob in this node's store (hash = lowercase hex SHA-256) and the state of a blob here
+// ("fetching", "complete", "failed: <CODE>: <reason>"): the broker's shapes.
+using BlobInfo = broker::BlobSummary;
+using BlobStatus = broker::BlobFetchState;
 
 struct PeerView {
   std::string node_id;  // from discovery; device id hex when unknown
@@ -92,6 +95,25 @@ class PeatMesh {
                                                    std::string_view query_json);
 
   std::vector<PeerView> peers();
+
+  // Blobs: a content-addressed store at <data_dir>/blobs (NO_STORE without a data dir), served
+  // to connected peers over QUIC (Channel::kBlobs) with the configured transfer profile.
+  // Imports run on the caller's thread (hashing a large file does not stall the network).
+  Result<BlobInfo> add_blob(ByteView data, std::optional<std::string> name = std::nullopt,
+                            std::optional<std::string> content_type = std::nullopt);
+  Result<BlobInfo> add_blob_file(const std::filesystem::path& file,
+                                 std::optional<std::string> name = std::nullopt,
+                                 std::optional<std::string> content_type = std::nullopt);
+  Result<std::vector<BlobInfo>> list_blobs();
+  // The whole blob in memory (NOT_FOUND); for large blobs use blob_path().
+  Result<Bytes> read_blob(const std::string& hash);
+  Result<std::filesystem::path> blob_path(const std::string& hash);
+  // Starts fetching `hash` from `peer` (node id or endpoint id) and returns at once; poll
+  // blob_status(). Already stored: "complete". Already being fetched: the running fetch.
+  // Errors: INVALID_HASH, NOT_FOUND (unknown peer), NOT_CONNECTED, NO_STORE, TRANSPORT (no QUIC).
+  Result<BlobStatus> fetch_blob(const std::string& hash, const std::string& peer);
+  // NOT_FOUND when the blob is neither stored nor being fetched (nor failed to fetch).
+  Result<BlobStatus> blob_status(const std::string& hash);
 
   // The broker's view of this mesh (what the HTTP API serves). Valid while the mesh lives.
   broker::BrokerBackend& broker_backend();
