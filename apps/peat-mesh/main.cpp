@@ -2,12 +2,18 @@
 #include <CLI/CLI.hpp>
 
 #include "doc_commands.hpp"
+#ifdef PEAT_CLI_ENROLL
+#include "enroll_command.hpp"
+#endif
 
 int main(int argc, char** argv) {
   CLI::App app{"peat-mesh: tools for the peat mesh"};
   app.require_subcommand(1);
   int exit_code = 0;
   peat::cli::add_doc_commands(app, exit_code);
+#ifdef PEAT_CLI_ENROLL
+  peat::cli::add_enroll_command(app, exit_code);
+#endif
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }
