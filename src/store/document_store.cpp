@@ -25,6 +25,12 @@ std::vector<doc::ChangeHash> parse_heads(const Bytes& version) {
   return out;
 }
 
+constexpr std::string_view kEvictedDb = "evicted_keys";
+
+ByteView as_key(std::string_view key) {
+  return {reinterpret_cast<const std::uint8_t*>(key.data()), key.size()};
+}
+
 Bytes concat(const std::vector<Bytes>& chunks) {
   Bytes out;
   for (const Bytes& c : chunks) out.insert(out.end(), c.begin(), c.end());
@@ -45,13 +51,85 @@ Result<std::unique_ptr<DocumentStore>> DocumentStore::open(const std::string& di
   }
   auto base = DocStore::open(dir, std::move(options));
   if (!base.ok()) return base.error();
-  return std::unique_ptr<DocumentStore>(new DocumentStore(std::move(*base), std::move(actor)));
+  auto db = (*base)->env().open_db(kEvictedDb);
+  if (!db.ok()) return db.error();
+  std::set<std::string, std::less<>> evicted;
+  Status st = (*base)->env().read([&](const Txn& t) {
+    return t.scan_prefix(*db, {}, [&](ByteView k, ByteView) {
+      evicted.emplace(reinterpret_cast<const char*>(k.data()), k.size());
+      return true;
+    });
+  });
+  if (!st.ok()) return st.error();
+  return std::unique_ptr<DocumentStore>(
+      new DocumentStore(std::move(*base), std::move(actor), *db, std::move(evicted)));
+}
+
+Status DocumentStore::refuse_if_evicted(std::string_view key, const PutOptions& options) const {
+  if (options.from_peer && is_evicted(key)) {
+    return make_error("EVICTED", std::string(key) +
+                                     " was evicted locally (storage pressure); peer copies are "
+                                     "refused until a local write");
+  }
+  return {};
+}
+
+Status DocumentStore::clear_mark_after_local_write(std::string_view key,
+                                                   const PutOptions& options) {
+  if (options.from_peer || !is_evicted(key)) return {};
+  auto r = clear_evicted(key);
+  if (!r.ok()) return r.error();
+  return {};
+}
+
+Result<bool> DocumentStore::evict(std::string_view key, UnixMillis now) {
+  auto parts = DocStore::split_key(key);
+  if (!parts.ok()) return parts.error();
+  std::lock_guard lock(mu_);
+  if (!base_->contains(key)) return false;
+  // Mark first: a crash between the two writes leaves a marked live document (evicted again by
+  // the next cycle), never an unmarked gap that sync could refill.
+  Bytes when(8);
+  for (int i = 0; i < 8; ++i)
+    when[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(now >> (56 - 8 * i));
+  PEAT_TRY_STATUS(
+      base_->env().write([&](Txn& t) { return t.put(evicted_db_, as_key(key), when); }));
+  {
+    std::lock_guard elock(evicted_mu_);
+    evicted_.emplace(key);
+  }
+  return base_->remove(key);
+}
+
+bool DocumentStore::is_evicted(std::string_view key) const {
+  std::lock_guard lock(evicted_mu_);
+  return evicted_.find(key) != evicted_.end();
+}
+
+std::vector<std::string> DocumentStore::evicted_keys() const {
+  std::lock_guard lock(evicted_mu_);
+  return {evicted_.begin(), evicted_.end()};
+}
+
+Result<bool> DocumentStore::clear_evicted(std::string_view key) {
+  bool existed = false;
+  PEAT_TRY_STATUS(base_->env().write([&](Txn& t) -> Status {
+    auto r = t.del(evicted_db_, as_key(key));
+    if (!r.ok()) return r.error();
+    existed = *r;
+    return {};
+  }));
+  std::lock_guard lock(evicted_mu_);
+  evicted_.erase(std::string(key));
+  return existed;
 }
 
 Status DocumentStore::put(std::string_view key, doc::Document& doc, UnixMillis now,
                           const PutOptions& options) {
   std::lock_guard lock(mu_);
-  return put_locked(key, doc, now, options);
+  PEAT_TRY_STATUS(refuse_if_evicted(key, options));
+  PEAT_TRY_STATUS(put_locked(key, doc, now, options));
+  return clear_mark_after_local_write(key, options);
 }
 
 Status DocumentStore::put_locked(std::string_view key, doc::Document& doc, UnixMillis now,
@@ -111,6 +189,9 @@ Result<std::vector<Status>> DocumentStore::put_many(
     return {};
   });
   if (!st.ok()) return st.error();
+  for (std::size_t i = 0; i < docs.size() && i < results.size(); ++i) {
+    if (results[i].ok()) PEAT_TRY_STATUS(clear_mark_after_local_write(docs[i].first, {}));
+  }
   return results;
 }
 
@@ -119,6 +200,7 @@ Status DocumentStore::merge_bytes(std::string_view key, ByteView chunks, UnixMil
   PutOptions options = put_options;
   options.from_peer = true;
   std::lock_guard lock(mu_);
+  PEAT_TRY_STATUS(refuse_if_evicted(key, options));
   auto bytes = base_->read(key);
   if (!bytes.ok()) return bytes.error();
   if (bytes->has_value()) {
@@ -145,11 +227,13 @@ Status DocumentStore::put_json(std::string_view key, const nlohmann::json& json,
                                const PutOptions& options) {
   if (!json.is_object()) return make_error("INVALID_JSON", "document JSON must be an object");
   std::lock_guard lock(mu_);
+  PEAT_TRY_STATUS(refuse_if_evicted(key, options));
   auto existing = get(key);
   if (!existing.ok()) return existing.error();
   doc::Document d = existing->has_value() ? std::move(**existing) : doc::Document(actor_);
   PEAT_TRY_STATUS(write_json(d, json));
-  return put_locked(key, d, now, options);
+  PEAT_TRY_STATUS(put_locked(key, d, now, options));
+  return clear_mark_after_local_write(key, options);
 }
 
 Result<std::optional<nlohmann::json>> DocumentStore::get_json(std::string_view key) const {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,21 +36,25 @@ class DocumentStore {
                                                      DocStoreOptions options = {});
 
   // Persists the document (committing its open transaction first). "TOMBSTONED" when a
-  // tombstone covers it.
+  // tombstone covers it. A local put (from_peer false) clears an eviction mark on the key; a put
+  // from a peer to an evicted key is refused with "EVICTED".
   Status put(std::string_view key, doc::Document& doc, UnixMillis now,
              const PutOptions& options = {});
   // Persists several documents in one transaction (one fsync). Per-document results, in order:
   // a document a tombstone covers gets "TOMBSTONED" while the others are stored; any other
-  // error aborts the whole batch and is returned instead.
+  // error aborts the whole batch and is returned instead. These are local writes: stored keys
+  // lose their eviction marks.
   Result<std::vector<Status>> put_many(
       const std::vector<std::pair<std::string, doc::Document*>>& docs, UnixMillis now);
   // Applies chunks from a peer (a saved document or change chunks) to the stored document, or
-  // stores them as a new document. The change event is marked from_peer.
+  // stores them as a new document. The change event is marked from_peer. Refused with "EVICTED"
+  // for an evicted key (this is the peer path, so sync cannot bring an evicted document back).
   Status merge_bytes(std::string_view key, ByteView chunks, UnixMillis now,
                      const PutOptions& options = {});
   Result<std::optional<doc::Document>> get(std::string_view key) const;
 
-  // JSON in and out (rules in json_convert.hpp). put_json edits the stored document in place.
+  // JSON in and out (rules in json_convert.hpp). put_json edits the stored document in place;
+  // eviction marks are handled as in put.
   Status put_json(std::string_view key, const nlohmann::json& json, UnixMillis now,
                   const PutOptions& options = {});
   Result<std::optional<nlohmann::json>> get_json(std::string_view key) const;
@@ -77,16 +82,40 @@ class DocumentStore {
     return base_->subscribe(std::move(prefix), std::move(fn));
   }
 
-  // Bytes stored for the document (snapshot + tail).
+  // Bytes stored for the document (snapshot + tail); "NOT_FOUND" when absent. This is the
+  // per-key size used for storage accounting (peat::qos::StorageGuard).
   Result<std::uint64_t> stored_size(std::string_view key) const;
+
+  // ---- local eviction (storage pressure / retention; peat::qos) -----------------------------
+  // Removes the document locally without a tombstone (storage pressure / retention): it is not
+  // deleted mesh-wide. The key is remembered as evicted so sync does not fetch it back; a later
+  // local put/put_json/merge from a local writer clears the mark. Returns false if absent.
+  // The mark is kept in the "evicted_keys" sub-database (survives restart); the document leaves
+  // sync_items() with its removal. The change event is kDeleted with no tombstone, which the
+  // sync engine does not relay.
+  Result<bool> evict(std::string_view key, UnixMillis now);
+  bool is_evicted(std::string_view key) const;
+  // Evicted keys in byte order.
+  std::vector<std::string> evicted_keys() const;
+  // Forgets an eviction mark (an operator wants the document synced again); returns whether
+  // there was one.
+  Result<bool> clear_evicted(std::string_view key);
 
   DocStore& base() { return *base_; }
   const DocStore& base() const { return *base_; }
   const doc::ActorId& actor() const { return actor_; }
 
  private:
-  DocumentStore(std::unique_ptr<DocStore> base, doc::ActorId actor)
-      : base_(std::move(base)), actor_(std::move(actor)) {}
+  DocumentStore(std::unique_ptr<DocStore> base, doc::ActorId actor, Db evicted_db,
+                std::set<std::string, std::less<>> evicted)
+      : base_(std::move(base)),
+        actor_(std::move(actor)),
+        evicted_db_(evicted_db),
+        evicted_(std::move(evicted)) {}
+  // "EVICTED" when a peer write targets an evicted key.
+  Status refuse_if_evicted(std::string_view key, const PutOptions& options) const;
+  // After a successful local write: drops the key's eviction mark, if any.
+  Status clear_mark_after_local_write(std::string_view key, const PutOptions& options);
   Status put_locked(std::string_view key, doc::Document& doc, UnixMillis now,
                     const PutOptions& options);
   Status put_in(DocStore::Batch& batch, std::string_view key, doc::Document& doc, UnixMillis now,
@@ -95,6 +124,9 @@ class DocumentStore {
   std::unique_ptr<DocStore> base_;
   doc::ActorId actor_;
   std::mutex mu_;  // serialises read-modify-write of documents
+  Db evicted_db_;
+  mutable std::mutex evicted_mu_;  // guards evicted_ (the in-memory copy of evicted_db_)
+  std::set<std::string, std::less<>> evicted_;
 };
 
 }  // namespace peat::store

@@ -1,0 +1,234 @@
+#include "peat/qos/storage_guard.hpp"
+
+#include <cstdio>
+
+namespace peat::qos {
+
+namespace {
+
+std::string_view collection_of(std::string_view key) {
+  auto colon = key.find(':');
+  return colon == std::string_view::npos ? key : key.substr(0, colon);
+}
+
+std::string fixed2(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+}  // namespace
+
+nlohmann::json GuardCycleReport::to_json() const {
+  return {{"at", rfc3339(at)},
+          {"pressure_before", pressure_before},
+          {"pressure_after", pressure_after},
+          {"ttl_expired", ttl_expired},
+          {"soft_deleted", soft_deleted},
+          {"lifecycle_evicted", lifecycle_evicted},
+          {"lifecycle_skipped", lifecycle_skipped},
+          {"lifecycle_failures", lifecycle_failures},
+          {"eviction", eviction ? eviction->to_json() : nlohmann::json(nullptr)}};
+}
+
+StorageGuard::StorageGuard(store::DocumentStore& store, EventLoop& loop, QosClassifier classifier,
+                           std::uint64_t max_bytes, EvictionConfig eviction,
+                           StorageGuardOptions options)
+    : store_(store),
+      loop_(loop),
+      classifier_(std::move(classifier)),
+      options_(std::move(options)),
+      storage_(max_bytes, options_.retention, eviction.eviction_threshold),
+      audit_(options_.audit_capacity),
+      controller_(storage_, audit_, eviction) {
+  controller_.set_eviction_callback([this](const std::string& key) -> Status {
+    auto r = store_.evict(key, loop_.unix_millis());
+    if (!r.ok()) return r.error();
+    return {};  // absent already: nothing left to free, the accounting entry goes anyway
+  });
+  if (options_.compact_before_evict) {
+    controller_.set_compression_callback([this](const std::string& key) -> Result<std::uint64_t> {
+      auto r = store_.base().compact(key);
+      if (!r.ok()) return r.error();
+      return r->second;
+    });
+  }
+  controller_.set_clock([this] { return loop_.now(); });
+}
+
+StorageGuard::~StorageGuard() {
+  stop();
+}
+
+QosClass StorageGuard::classify(std::string_view key) const {
+  return classifier_ ? classifier_(collection_of(key)) : QosClass::kNormal;
+}
+
+void StorageGuard::track(const std::string& key) {
+  auto meta = store_.base().meta(key);
+  if (!meta.ok() || !meta->has_value()) {
+    storage_.unregister_document(key);
+    return;
+  }
+  const store::DocMeta& m = **meta;
+  StoredDocument d;
+  d.doc_id = key;
+  d.qos_class = classify(key);
+  d.size_bytes = m.snapshot_bytes + m.tail_bytes;
+  d.stored_at = m.updated_at;
+  d.last_accessed = m.updated_at;
+  storage_.register_document(std::move(d));
+}
+
+void StorageGuard::on_change(const store::ChangeEvent& e) {
+  switch (e.kind) {
+    case store::ChangeKind::kPut:
+    case store::ChangeKind::kSoftDeleted:
+      track(e.key);
+      break;
+    case store::ChangeKind::kDeleted:
+    case store::ChangeKind::kExpired:
+      storage_.unregister_document(e.key);
+      break;
+  }
+}
+
+Status StorageGuard::rescan() {
+  auto keys = store_.base().scan_prefix("", /*include_deleted=*/true);
+  if (!keys.ok()) return keys.error();
+  for (const std::string& k : *keys) track(k);
+  return {};
+}
+
+Status StorageGuard::start() {
+  if (running_) return {};
+  subscription_ = store_.subscribe("", [this](const store::ChangeEvent& e) { on_change(e); });
+  Status st = rescan();
+  if (!st.ok()) {
+    subscription_.cancel();
+    return st;
+  }
+  running_ = true;
+  schedule();
+  return {};
+}
+
+void StorageGuard::stop() {
+  if (timer_ != 0) loop_.cancel(timer_);
+  timer_ = 0;
+  running_ = false;
+  subscription_.cancel();
+}
+
+void StorageGuard::schedule() {
+  timer_ = loop_.call_after(options_.interval, [this] {
+    timer_ = 0;
+    if (!running_) return;
+    (void)run_cycle(loop_.unix_millis());
+    if (running_) schedule();
+  });
+}
+
+void StorageGuard::apply_lifecycle(UnixMillis now, GuardCycleReport& report) {
+  std::size_t actions = 0;
+  const double pressure = storage_.storage_pressure();
+  for (const StoredDocument& doc : storage_.documents()) {
+    if (actions >= options_.max_lifecycle_actions) break;
+    if (doc.is_protected || controller_.is_protected(doc.doc_id)) continue;
+    const std::uint64_t age = doc.age_seconds(now);
+    LifecycleDecision d =
+        make_lifecycle_decision(options_.lifecycle.get(doc.qos_class), age, pressure);
+    if (d == LifecycleDecision::kRetain) continue;
+    auto meta = store_.base().meta(doc.doc_id);
+    if (!meta.ok() || !meta->has_value()) continue;
+    const bool already_soft_deleted = (*meta)->soft_deleted;
+    if (d == LifecycleDecision::kSoftDelete && already_soft_deleted) continue;
+    ++actions;
+
+    // Local eviction: the lifecycle's Evict, and a TTL expiry of a document that is already
+    // deleted mesh-wide (soft-deleted) — removing it again would only rewrite `_deleted`.
+    if (d == LifecycleDecision::kEvict ||
+        (d == LifecycleDecision::kTtlExpired && already_soft_deleted)) {
+      auto r = store_.evict(doc.doc_id, now);
+      if (!r.ok()) {
+        ++report.lifecycle_failures;
+        audit_.record(
+            AuditEntry::failed_eviction(now, doc.doc_id, doc.qos_class, r.error().to_string()));
+        continue;
+      }
+      storage_.unregister_document(doc.doc_id);
+      if (d == LifecycleDecision::kTtlExpired) {
+        ++report.ttl_expired;
+        AuditEntry e = AuditEntry::ttl_expired(now, doc.doc_id, doc.qos_class, age);
+        e.size_bytes = doc.size_bytes;
+        e.metadata = "evicted locally (already soft-deleted)";
+        audit_.record(std::move(e));
+      } else {
+        ++report.lifecycle_evicted;
+        audit_.record(AuditEntry::eviction(now, doc.doc_id, doc.qos_class, doc.size_bytes,
+                                           "Lifecycle eviction (age: " + std::to_string(age) +
+                                               "s, pressure: " + fixed2(pressure) + ")"));
+      }
+      continue;
+    }
+
+    std::string reason = d == LifecycleDecision::kTtlExpired ? "ttl expired" : "soft delete";
+    auto r = store_.remove(doc.doc_id, now, options_.node_id, reason);
+    if (!r.ok()) {
+      ++report.lifecycle_failures;
+      audit_.record(
+          AuditEntry::failed_eviction(now, doc.doc_id, doc.qos_class, r.error().to_string()));
+      continue;
+    }
+    const store::DeleteOutcome outcome = r->outcome;
+    if (outcome == store::DeleteOutcome::kImmutable ||
+        outcome == store::DeleteOutcome::kTtlManaged) {
+      ++report.lifecycle_skipped;
+      continue;
+    }
+    if (outcome == store::DeleteOutcome::kNotFound) continue;
+    std::string how = outcome == store::DeleteOutcome::kTombstoned ? "tombstoned" : "soft-deleted";
+    if (d == LifecycleDecision::kTtlExpired) {
+      ++report.ttl_expired;
+      AuditEntry e = AuditEntry::ttl_expired(now, doc.doc_id, doc.qos_class, age);
+      e.size_bytes = doc.size_bytes;
+      e.metadata = how;
+      audit_.record(std::move(e));
+    } else {
+      ++report.soft_deleted;
+      AuditEntry e =
+          AuditEntry::soft_deleted(now, doc.doc_id, doc.qos_class,
+                                   "Lifecycle soft delete (age: " + std::to_string(age) + "s)");
+      e.size_bytes = doc.size_bytes;
+      e.metadata = how;
+      audit_.record(std::move(e));
+    }
+  }
+}
+
+GuardCycleReport StorageGuard::run_cycle(UnixMillis now) {
+  GuardCycleReport report;
+  report.at = now;
+  report.pressure_before = storage_.storage_pressure();
+  if (options_.apply_lifecycle) apply_lifecycle(now, report);
+  report.eviction = controller_.run_eviction_cycle(now);
+  report.pressure_after = storage_.storage_pressure();
+  std::lock_guard lock(report_mu_);
+  last_ = report;
+  return report;
+}
+
+std::optional<GuardCycleReport> StorageGuard::last_cycle() const {
+  std::lock_guard lock(report_mu_);
+  return last_;
+}
+
+nlohmann::json StorageGuard::status_json(UnixMillis now) const {
+  auto last = last_cycle();
+  return {{"metrics", storage_.metrics(now).to_json()},
+          {"audit_summary", audit_.summary().to_json()},
+          {"last_cycle", last ? last->to_json() : nlohmann::json(nullptr)},
+          {"evicted_keys", store_.evicted_keys().size()}};
+}
+
+}  // namespace peat::qos
