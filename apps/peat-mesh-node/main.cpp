@@ -116,6 +116,9 @@ int main(int argc, char** argv) {
   std::string authority_key;
   std::string require_certs = "false";
   std::string enrollment_tokens;
+  int enrollment_port = -1;  // -1: QUIC port + 1
+  std::string certificate_file;
+  std::string mesh_id = "peat";
   std::string lite_port = "5555";
   std::string blob_profile = "tactical";
   std::string log_filter = "info";
@@ -160,6 +163,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--enrollment-tokens", enrollment_tokens, "tok1=tier,tok2=tier")
       ->envname("PEAT_ENROLLMENT_TOKENS");
+  app.add_option("--enrollment-port", enrollment_port,
+                 "UDP port of the enrollment endpoint (default: QUIC port + 1; 0: any free port)")
+      ->envname("PEAT_ENROLLMENT_PORT")
+      ->check(CLI::Range(-1, 65535));
+  app.add_option("--certificate-file", certificate_file,
+                 "This node's certificate (from peat-mesh enroll), presented to peers")
+      ->envname("PEAT_CERTIFICATE_FILE");
+  app.add_option("--mesh-id", mesh_id, "Mesh id of the certificates issued and accepted")
+      ->envname("PEAT_MESH_ID")
+      ->capture_default_str();
   app.add_option("--lite-port", lite_port,
                  "Peat-Lite UDP port for devices and OTA (0: any free port, off: no bridge)")
       ->envname("PEAT_LITE_PORT")
@@ -242,6 +255,11 @@ int main(int argc, char** argv) {
   if (!broker_token.empty()) config.broker_token = broker_token;
   config.iroh.relay_urls = split_list(relay_urls);
   config.require_certificates = require_certificates;
+  if (!authority_key.empty()) config.authority_key = authority_key;
+  config.enrollment_tokens = enrollment_tokens;
+  if (enrollment_port >= 0) config.enrollment_port = static_cast<std::uint16_t>(enrollment_port);
+  if (!certificate_file.empty()) config.certificate_file = certificate_file;
+  config.mesh_id = mesh_id;
   config.lite_port = lite;
   config.lite_bind_host = bind_host;
   config.blob_profile = blob_profile;
@@ -269,13 +287,10 @@ int main(int argc, char** argv) {
       hostname, peat::mesh::to_string(*mode), broker_port, quic_port, data_dir);
   if (!config.iroh.relay_urls.empty())
     spdlog::warn("PEAT_IROH_RELAY_URLS given: this port has no relays; peers must be reachable");
-  if (!authority_key.empty() || require_certificates)
+  if (authority_key.empty() && require_certificates)
     spdlog::warn(
-        "certificate store and Layer-2 certificate gating are not in this port yet; "
-        "peers are admitted by the formation gate only");
-  for (const auto& t : split_list(enrollment_tokens))
-    spdlog::warn("enrollment token '{}' ignored: enrollment service not wired in this port",
-                 t.substr(0, t.find('=')));
+        "PEAT_REQUIRE_CERTIFICATES has no effect without PEAT_AUTHORITY_KEY: peers are admitted "
+        "by the formation gate only");
   if (!lite) spdlog::info("Peat-Lite bridge disabled (PEAT_LITE_PORT=off): OTA unavailable");
 
   // Signals: block them in every thread (the network thread inherits the mask), wait here.
