@@ -183,7 +183,6 @@ struct Connection::Impl {
   std::uint64_t late_packets = 0;  // packets received while closing
   std::uint64_t next_answer = 1;   // answer the 1st, 2nd, 4th, 8th, ... of them
   bool stateless_reset = false;    // the peer's stateless reset ended the connection
-  int unreachable_reports = 0;     // ICMP errors since the last packet from the peer
   UdpEndpoint destination;         // of the last batch
   Bytes carry;                     // a packet for another path than its batch: sent alone next time
   UdpEndpoint carry_to;
@@ -1141,7 +1140,6 @@ void Connection::receive(ByteView datagram, const UdpEndpoint& from, Instant now
     return;
   }
   if (m.state == State::kDraining || m.state == State::kClosed) return;  // §10.2.2: drop
-  m.unreachable_reports = 0;
   ngtcp2_pkt_info pi{};
   // ngtcp2 compares this path with the connection's: a new remote starts path validation.
   UdpEndpoint source = from;
@@ -1238,12 +1236,7 @@ bool Connection::is_finished() const {
 }
 
 void Connection::report_unreachable(std::string_view why) {
-  Impl& m = *impl_;
-  if (m.closed()) return;
-  // One ICMP error may be stale or forged; a second one with no packet from the peer in
-  // between means nobody listens there any more.
-  if (++m.unreachable_reports < 2) return;
-  m.finish(DisconnectReason::kNetworkError, "peer unreachable: " + std::string(why));
+  impl_->finish(DisconnectReason::kNetworkError, "peer unreachable: " + std::string(why));
 }
 const PeerId& Connection::peer_id() const {
   return impl_->peer_id;

@@ -242,6 +242,13 @@ TEST_F(DepartureTest, CrashedPeerIsSeenThroughPortUnreachable) {
         return a.connected() && b.connected.size() == 1;
       },
       kLimit));
+  // Let the link go quiet: only keep-alives remain.
+  loop.run_until(
+      [&] {
+        a.pump();
+        return false;
+      },
+      500ms);
   a.crash();
   ASSERT_TRUE(gone(b));
   EXPECT_EQ(b.disconnected[0].reason, DisconnectReason::kNetworkError) << b.disconnected[0].detail;

@@ -152,8 +152,8 @@ class Connection {
   // peer with the CONNECTION_CLOSE again, until is_finished().
   void close(std::uint64_t error_code, std::string_view reason, Instant now);
   // An ICMP error (port, host or network unreachable) came back for a datagram sent to the
-  // peer. The second one with no packet from the peer in between ends the connection
-  // (kClosed with kNetworkError); one alone may be stale or forged.
+  // peer's current address: nobody listens there any more (the process is gone). Ends the
+  // connection at once (kClosed with kNetworkError), without a closing period.
   void report_unreachable(std::string_view why);
 
   std::optional<ConnectionEvent> poll_event();
