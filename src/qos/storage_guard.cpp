@@ -28,6 +28,7 @@ nlohmann::json GuardCycleReport::to_json() const {
           {"lifecycle_evicted", lifecycle_evicted},
           {"lifecycle_skipped", lifecycle_skipped},
           {"lifecycle_failures", lifecycle_failures},
+          {"draining", draining},
           {"eviction", eviction ? eviction->to_json() : nlohmann::json(nullptr)}};
 }
 
@@ -121,7 +122,7 @@ void StorageGuard::stop() {
 }
 
 void StorageGuard::schedule() {
-  timer_ = loop_.call_after(options_.interval, [this] {
+  timer_ = loop_.call_after(draining_ ? options_.drain_delay : options_.interval, [this] {
     timer_ = 0;
     if (!running_) return;
     (void)run_cycle(loop_.unix_millis());
@@ -132,8 +133,11 @@ void StorageGuard::schedule() {
 void StorageGuard::apply_lifecycle(UnixMillis now, GuardCycleReport& report) {
   std::size_t actions = 0;
   const double pressure = storage_.storage_pressure();
+  const Instant start = loop_.now();
+  const Duration budget = std::chrono::milliseconds(controller_.config().max_cycle_duration_ms);
   for (const StoredDocument& doc : storage_.documents()) {
     if (actions >= options_.max_lifecycle_actions) break;
+    if (loop_.now() - start > budget) break;
     if (doc.is_protected || controller_.is_protected(doc.doc_id)) continue;
     const std::uint64_t age = doc.age_seconds(now);
     LifecycleDecision d =
@@ -211,8 +215,19 @@ GuardCycleReport StorageGuard::run_cycle(UnixMillis now) {
   report.at = now;
   report.pressure_before = storage_.storage_pressure();
   if (options_.apply_lifecycle) apply_lifecycle(now, report);
-  report.eviction = controller_.run_eviction_cycle(now);
+  const double target = controller_.config().target_pressure;
+  if (draining_) {
+    auto goal = static_cast<std::uint64_t>(static_cast<double>(storage_.max_bytes()) * target);
+    std::uint64_t used = storage_.used_bytes();
+    if (used > goal) report.eviction = controller_.force_eviction(used - goal, now);
+  } else {
+    report.eviction = controller_.run_eviction_cycle(now);
+  }
   report.pressure_after = storage_.storage_pressure();
+  // Keep going soon only while cycles make progress, so a stuck store does not spin.
+  draining_ =
+      report.eviction && report.eviction->docs_evicted > 0 && report.pressure_after > target;
+  report.draining = draining_;
   std::lock_guard lock(report_mu_);
   last_ = report;
   return report;

@@ -327,5 +327,34 @@ TEST_F(StorageGuardTest, TimerRunsCyclesEveryInterval) {
   EXPECT_EQ(loop_.pending(), 0u);
 }
 
+TEST_F(StorageGuardTest, CutShortCyclesContinueInSlicesUntilTheTarget) {
+  const UnixMillis start = loop_.unix_millis();
+  for (int i = 0; i < 6; ++i) put("bulk:b" + std::to_string(i), 1000, start - 10 * kMinute);
+  put("alerts:a", 1000, start);
+  EvictionConfig cfg;
+  cfg.compress_before_eviction = false;
+  cfg.max_evictions_per_cycle = 1;
+  StorageGuardOptions opts;
+  opts.apply_lifecycle = false;
+  // 7 similar documents at 0.95: the target 0.7 needs 2 evictions (to 5/7 = 0.68).
+  StorageGuard guard(*store_, loop_, classify,
+                     static_cast<std::uint64_t>(static_cast<double>(total_size()) / 0.95), cfg,
+                     opts);
+  ASSERT_TRUE(guard.start().ok());
+  loop_.advance(std::chrono::seconds(10));
+  ASSERT_TRUE(guard.last_cycle());
+  EXPECT_TRUE(guard.last_cycle()->draining);
+  EXPECT_EQ(guard.audit().get_by_action(AuditAction::kEvicted).size(), 1u);
+  // Pressure is now ~0.81: below the 0.9 threshold, but the drain goes on to the target.
+  loop_.advance(std::chrono::milliseconds(100));
+  EXPECT_EQ(guard.audit().get_by_action(AuditAction::kEvicted).size(), 2u);
+  EXPECT_FALSE(guard.last_cycle()->draining);
+  EXPECT_LE(guard.storage().storage_pressure(), 0.7);
+  EXPECT_TRUE(store_->base().contains("alerts:a"));
+  // Back to the normal interval: nothing more happens for a while.
+  loop_.advance(std::chrono::seconds(5));
+  EXPECT_EQ(guard.audit().get_by_action(AuditAction::kEvicted).size(), 2u);
+}
+
 }  // namespace
 }  // namespace peat::qos

@@ -35,6 +35,11 @@ using QosClassifier = std::function<QosClass(std::string_view collection)>;
 
 struct StorageGuardOptions {
   Duration interval = std::chrono::seconds(10);
+  // A cycle cut short by max_evictions_per_cycle / max_cycle_duration_ms that is still above
+  // the target pressure continues after this delay (instead of `interval`), so a long eviction
+  // runs in slices and the loop stays responsive. Continuation cycles free down to the target
+  // even when the pressure is already below the eviction threshold.
+  Duration drain_delay = std::chrono::milliseconds(100);
   RetentionPolicies retention = RetentionPolicies::default_tactical();
   LifecyclePolicies lifecycle;
   // Apply lifecycle decisions. TTL-expired and soft-delete decisions delete the document
@@ -42,7 +47,8 @@ struct StorageGuardOptions {
   bool apply_lifecycle = true;
   // Compact documents (DocStore::compact) before evicting, when the eviction config asks for it.
   bool compact_before_evict = true;
-  // Lifecycle actions per cycle (each is one store write).
+  // Lifecycle actions per cycle (each is one store write); the lifecycle pass also stops after
+  // the eviction config's max_cycle_duration_ms (loop time).
   std::size_t max_lifecycle_actions = 1000;
   std::size_t audit_capacity = EvictionAuditLog::kDefaultCapacity;
   // `deleted_by` of lifecycle deletions.
@@ -59,6 +65,7 @@ struct GuardCycleReport {
   std::size_t lifecycle_skipped = 0;  // immutable / TTL-managed collections
   std::size_t lifecycle_failures = 0;
   std::optional<EvictionResult> eviction;  // nullopt: pressure below the threshold
+  bool draining = false;  // cut short above the target: the next cycle follows soon
   nlohmann::json to_json() const;
 };
 
@@ -113,6 +120,7 @@ class StorageGuard {
   EvictionAuditLog audit_;
   EvictionController controller_;
   bool running_ = false;
+  bool draining_ = false;
   TimerId timer_ = 0;
   mutable std::mutex report_mu_;
   std::optional<GuardCycleReport> last_;
