@@ -702,8 +702,8 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     }
     p->connected = false;
     ++peers_left;
-    spdlog::info("Peer disconnected node_id={} reason={}", p->node_id,
-                 transport::to_string(reason));
+    spdlog::info("Peer disconnected node_id={} reason={} ({})", p->node_id,
+                 transport::to_string(reason), detail);
     emit(PeerLeft{p->node_id, transport::to_string(reason)});
     emit(TopologyChanged{role(), connected_count()});
   }
@@ -732,7 +732,9 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     if (syncer) syncer->stop();  // persists the sync states of connected peers
 #endif
     if (quic) {
-      // Goodbye: close each connection with a CONNECTION_CLOSE, then the socket.
+      // Goodbye: close each connection with a CONNECTION_CLOSE (peers see "remote closed" at
+      // once; locally each peer leaves with "local closed"), then stop() closes whatever is
+      // still opening and, only after that, the socket.
       for (const auto& [id, p] : known)
         if (p.connected) quic->disconnect(p.peer_id);
       quic->stop();
