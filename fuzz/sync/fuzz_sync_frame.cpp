@@ -37,6 +37,11 @@ void payload(MessageType type, ByteView p) {
         for (const auto& entry : b->entries) payload(entry.type, entry.payload);
       }
       break;
+    case MessageType::kDeclined:
+      if (auto r = decode_declined(p); r.ok()) {
+        check(encode_declined(*r) == Bytes(p.begin(), p.end()));
+      }
+      break;
     case MessageType::kNegentropyNeed:
       if (auto ids = decode_need_list(p); ids.ok()) {
         check(encode_need_list(*ids) == Bytes(p.begin(), p.end()));
@@ -63,5 +68,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   payload(MessageType::kTombstoneBatch, in);
   payload(MessageType::kSyncBatch, in);
   payload(MessageType::kNegentropyNeed, in);
+  payload(MessageType::kDeclined, in);
   return 0;
 }

@@ -10,7 +10,9 @@
 // PropagationDirection limits this to the parent (UpOnly) or the children (DownOnly).
 // Deletions travel as tombstones in relayed SyncBatches (de-duplicated by content digest,
 // bounded ttl) and win on every path: deltas, snapshots and batch entries for a tombstoned
-// document are dropped and answered with the tombstone.
+// document are dropped and answered with the tombstone. Documents evicted locally
+// (DocumentStore::evict) are never requested; pushes of them are answered with Declined (0x12)
+// and the peer stops sending them for the rest of the connection.
 //
 // Flow control: per peer, outgoing work is a set of dirty documents per QoS class plus a small
 // queue of control frames; messages are generated only when the peer can take them (token
@@ -85,6 +87,9 @@ struct PeerSyncStats {
   std::uint64_t tombstones_applied = 0;
   std::uint64_t dropped_tombstoned = 0;  // incoming state refused because of a tombstone
   std::uint64_t dropped_direction = 0;   // incoming state/tombstones the direction forbids
+  std::uint64_t declined_by_peer = 0;    // Declined frames received (the peer evicted the key)
+  std::uint64_t declined_evicted = 0;    // incoming state for a key evicted here (answered
+                                         // with Declined, not applied, not an error)
   std::uint64_t relays_dropped = 0;      // control frames dropped on a full queue
   std::uint64_t would_block = 0;
   std::uint64_t decode_errors = 0;

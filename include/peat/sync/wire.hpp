@@ -33,6 +33,7 @@ enum class MessageType : std::uint8_t {
   // ---- added by peat-mesh C++ (unknown to the Rust crate) ----
   kNegentropyNeed = 0x10,  // initiator → responder: ids the initiator lacks (u32 n, n x 32 bytes)
   kNegentropyContinue = 0x11,  // initiator → responder: a later round (Rust reuses 0x09 for it)
+  kDeclined = 0x12,            // "do not send me this document" (key = document key, u8 reason)
 };
 
 // Whether `type` is a message type this implementation accepts as a top-level frame.
@@ -104,6 +105,14 @@ Result<SyncBatch> decode_sync_batch(ByteView data, std::size_t max_payload = kDe
 // SHA-256 over the entries only (not id, time or ttl): the same content relayed along different
 // paths, or with a lower ttl, has the same digest. Used to de-duplicate relays.
 std::array<std::uint8_t, 32> batch_content_digest(const SyncBatch& batch);
+
+// ---- declined (0x12) --------------------------------------------------------------------------
+enum class DeclineReason : std::uint8_t {
+  kEvicted = 1,  // removed locally under storage pressure (no tombstone): do not push it here
+};
+Bytes encode_declined(DeclineReason reason);
+// Exactly one byte holding a known reason.
+Result<DeclineReason> decode_declined(ByteView data);
 
 // ---- negentropy need list (0x10) -----------------------------------------------------------
 Bytes encode_need_list(const std::vector<NegId>& ids);

@@ -50,6 +50,9 @@ struct SyncEngine::Peer {
   std::map<std::string, dsync::State, std::less<>> states;
   std::map<std::string, std::vector<doc::ChangeHash>, std::less<>> persisted;  // shared heads
   std::map<std::string, Bytes, std::less<>> known_version;  // LatestOnly: version peer holds
+  // Keys the peer declined (it evicted them): not offered, not sent, until it sends state for
+  // the key itself or reconnects.
+  std::set<std::string, std::less<>> declined;
 
   std::optional<Reconciler> initiator;
   std::optional<Reconciler> responder;
@@ -335,6 +338,8 @@ struct SyncEngine::Impl {
   }
 
   std::optional<Bytes> generate_for(const PeerId& id, Peer& p, const std::string& key) {
+    if (p.declined.count(key)) return std::nullopt;
+    if (store.is_evicted(key)) return std::nullopt;  // never ask for it back
     if (auto t = blocking_tombstone(key)) return std::nullopt;
     DirectionFlow f = flow(id, key);
     if (!f.any()) return std::nullopt;
@@ -399,13 +404,27 @@ struct SyncEngine::Impl {
     }
   }
 
+  // State for a key evicted here: not applied; the peer is told (once per push it makes) not to
+  // send the key again on this connection.
+  void decline_evicted(const PeerId& id, Peer& p, const std::string& key) {
+    ++p.stats.declined_evicted;
+    p.states.erase(key);
+    p.known_version.erase(key);
+    push_control(
+        id, p,
+        frame_or_empty(key, MessageType::kDeclined, encode_declined(DeclineReason::kEvicted)),
+        true);
+  }
+
   void handle_delta(const PeerId& id, Peer& p, const std::string& key, ByteView payload) {
     DirectionFlow f = flow(id, key);
     if (!f.any()) {
       ++p.stats.dropped_direction;
       return;
     }
+    p.declined.erase(key);  // the peer holds the document again
     if (auto t = blocking_tombstone(key)) return refuse_tombstoned(id, p, *t);
+    if (store.is_evicted(key)) return decline_evicted(id, p, key);
     auto loaded = store.get(key);
     if (!loaded.ok()) return report(id, loaded.error());
     doc::Document doc = loaded->has_value() ? std::move(**loaded) : doc::Document(store.actor());
@@ -430,6 +449,7 @@ struct SyncEngine::Impl {
             return refuse_tombstoned(id, p, **t);
           }
         }
+        if (w.error().code == "EVICTED") return decline_evicted(id, p, key);
         return report(id, w.error());
       }
       if (events.on_remote_change) events.on_remote_change(key, id);
@@ -444,7 +464,9 @@ struct SyncEngine::Impl {
       ++p.stats.dropped_direction;
       return;
     }
+    p.declined.erase(key);  // the peer holds the document again
     if (auto t = blocking_tombstone(key)) return refuse_tombstoned(id, p, *t);
+    if (store.is_evicted(key)) return decline_evicted(id, p, key);
     auto theirs = doc::Document::load(payload, store.actor());
     if (!theirs.ok()) {
       ++p.stats.decode_errors;
@@ -464,6 +486,7 @@ struct SyncEngine::Impl {
             return refuse_tombstoned(id, p, **t);
           }
         }
+        if (w.error().code == "EVICTED") return decline_evicted(id, p, key);
         return report(id, w.error());
       }
     }
@@ -630,8 +653,10 @@ struct SyncEngine::Impl {
     std::vector<ReconcileItem> out;
     out.reserve(items->size());
     UnixMillis now = loop.unix_millis();
+    const Peer* p = peer_of(peer);
     for (auto& it : *items) {
       if (!flow(peer, it.key).send) continue;
+      if (p && p->declined.count(it.key)) continue;
       SyncMode mode = config.policies.mode(collection_of(it.key));
       if (mode.kind == SyncModeKind::kWindowed) {
         auto meta = store.base().meta(it.key);
@@ -771,6 +796,18 @@ struct SyncEngine::Impl {
           return report(id, b.error());
         }
         return handle_batch(id, p, *b);
+      }
+      case MessageType::kDeclined: {
+        auto r = decode_declined(f.payload);
+        if (!r.ok()) {
+          ++p.stats.decode_errors;
+          return report(id, r.error());
+        }
+        ++p.stats.declined_by_peer;
+        p.declined.insert(f.key);
+        p.states.erase(f.key);
+        p.known_version.erase(f.key);
+        return;
       }
       case MessageType::kNegentropyInit:
       case MessageType::kNegentropyResponse:

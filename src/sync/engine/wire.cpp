@@ -73,6 +73,7 @@ bool is_known_type(std::uint8_t type) {
     case 0x09:
     case 0x10:
     case 0x11:
+    case 0x12:
       return true;
     default:
       return false;
@@ -105,6 +106,8 @@ const char* to_string(MessageType type) {
       return "NegentropyNeed";
     case MessageType::kNegentropyContinue:
       return "NegentropyContinue";
+    case MessageType::kDeclined:
+      return "Declined";
   }
   return "Unknown";
 }
@@ -305,6 +308,21 @@ std::array<std::uint8_t, 32> batch_content_digest(const SyncBatch& batch) {
     h.update(e.payload);
   }
   return h.finish();
+}
+
+Bytes encode_declined(DeclineReason reason) {
+  return Bytes{static_cast<std::uint8_t>(reason)};
+}
+
+Result<DeclineReason> decode_declined(ByteView data) {
+  if (data.size() != 1) {
+    return decode_error("declined payload is " + std::to_string(data.size()) +
+                        " bytes, expected 1");
+  }
+  if (data[0] != static_cast<std::uint8_t>(DeclineReason::kEvicted)) {
+    return decode_error("unknown decline reason " + std::to_string(data[0]));
+  }
+  return static_cast<DeclineReason>(data[0]);
 }
 
 Bytes encode_need_list(const std::vector<NegId>& ids) {

@@ -36,7 +36,7 @@ TEST(SyncWire, FrameDecoderRejectsBadInput) {
   trailing.push_back(0);
   EXPECT_NE(decode_frame(trailing).error().message.find("trailing"), std::string::npos);
   // Unknown type 0x03, never-sent 0x02 and 0x0A.
-  for (int t : {0x02, 0x03, 0x0A, 0x12, 0xFF}) {
+  for (int t : {0x02, 0x03, 0x0A, 0x13, 0xFF}) {
     Bytes bad = good;
     bad[3] = static_cast<std::uint8_t>(t);
     auto r = decode_frame(bad);
@@ -136,6 +136,25 @@ TEST(SyncWire, NeedList) {
   e.pop_back();
   EXPECT_FALSE(decode_need_list(e).ok());
   EXPECT_FALSE(decode_need_list(B({0, 0})).ok());
+}
+
+TEST(SyncWire, DeclinedFrame) {
+  auto f =
+      encode_frame("notes:1", MessageType::kDeclined, encode_declined(DeclineReason::kEvicted));
+  ASSERT_TRUE(f.ok());
+  // u16 key length, "notes:1", type 0x12, u32 payload length 1, reason 0x01.
+  EXPECT_EQ(*f, B({0x00, 0x07, 'n', 'o', 't', 'e', 's', ':', '1', 0x12, 0, 0, 0, 1, 0x01}));
+  auto d = decode_frame(*f);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->type, MessageType::kDeclined);
+  EXPECT_EQ(*decode_declined(d->payload), DeclineReason::kEvicted);
+  EXPECT_EQ(decode_declined(B({})).error().code, "SYNC_DECODE");
+  EXPECT_FALSE(decode_declined(B({0x02})).ok());
+  EXPECT_FALSE(decode_declined(B({0x01, 0x00})).ok());
+  // Not a batch entry type.
+  SyncBatch b;
+  b.entries.push_back(Frame{"k", MessageType::kDeclined, encode_declined(DeclineReason::kEvicted)});
+  EXPECT_FALSE(encode_sync_batch(b).ok());
 }
 
 TEST(SyncPolicy, DefaultsAndOverrides) {
