@@ -1,5 +1,7 @@
 #include "peat/transport/quic/config.hpp"
 
+#include <sodium.h>
+
 #include "peat/common/sha256.hpp"
 
 namespace peat::transport::quic {
@@ -7,6 +9,14 @@ namespace peat::transport::quic {
 PeerId peer_id_from_public_key(const PublicKey& public_key) {
   const Sha256Digest digest = Sha256::digest(ByteView(public_key.data(), public_key.size()));
   return to_hex(ByteView(digest.data(), 16));
+}
+
+ResetKey reset_key_for(const Identity& identity) {
+  static constexpr std::string_view kLabel = "peat/quic/stateless-reset-key/1";
+  ResetKey key{};
+  crypto_auth_hmacsha256(key.data(), reinterpret_cast<const unsigned char*>(kLabel.data()),
+                         kLabel.size(), identity.seed.data());
+  return key;
 }
 
 std::optional<Channel> channel_for_alpn(std::string_view alpn) {

@@ -8,6 +8,7 @@
 #include <ngtcp2/ngtcp2.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
+#include <sodium.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -391,7 +392,7 @@ struct Connection::Impl {
     std::array<std::uint8_t, NGTCP2_MAX_CIDLEN> bytes{};
     self->rng.fill(std::span<std::uint8_t>(bytes.data(), cidlen));
     ngtcp2_cid_init(cid, bytes.data(), cidlen);
-    self->rng.fill(std::span<std::uint8_t>(token, NGTCP2_STATELESS_RESET_TOKENLEN));
+    self->fill_token(ByteView(bytes.data(), cidlen), token);
     self->add_cid(Bytes(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(cidlen)));
     return 0;
   }
@@ -405,6 +406,15 @@ struct Connection::Impl {
     e.data = std::move(id);
     self->emit(std::move(e));
     return 0;
+  }
+
+  void fill_token(ByteView cid, std::uint8_t* token) {
+    if (options.reset_key) {
+      const StatelessResetToken t = stateless_reset_token(*options.reset_key, cid);
+      std::memcpy(token, t.data(), t.size());
+    } else {
+      rng.fill(std::span<std::uint8_t>(token, NGTCP2_STATELESS_RESET_TOKENLEN));
+    }
   }
 
   void add_cid(Bytes id) {
@@ -1107,7 +1117,7 @@ Result<std::unique_ptr<Connection>> Connection::accept(ConnectionOptions options
   impl->fill_params(params);
   params.original_dcid = hd.dcid;
   params.stateless_reset_token_present = 1;
-  rng.fill(std::span<std::uint8_t>(params.stateless_reset_token, NGTCP2_STATELESS_RESET_TOKENLEN));
+  impl->fill_token(ByteView(s.data(), s.size()), params.stateless_reset_token);
   const int rv = ngtcp2_conn_server_new(&impl->conn, &hd.scid, &scid, &impl->path, hd.version,
                                         &callbacks, &settings, &params, nullptr, impl.get());
   if (rv != 0) return make_error("QUIC_ERROR", std::string("server setup: ") + ngtcp2_strerror(rv));
@@ -1235,6 +1245,25 @@ bool Connection::is_finished() const {
   return impl_->state == State::kClosed;
 }
 
+bool Connection::receive_unrouted(ByteView datagram, Instant now) {
+  Impl& m = *impl_;
+  if (m.closed() || datagram.size() < NGTCP2_MIN_STATELESS_RESET_RANDLEN + 16 ||
+      (datagram[0] & 0x80) != 0) {
+    return false;
+  }
+  std::vector<ngtcp2_cid_token> dcids(ngtcp2_conn_get_num_active_dcid(m.conn));
+  dcids.resize(ngtcp2_conn_get_active_dcid(m.conn, dcids.data()));
+  const std::uint8_t* tail = datagram.data() + datagram.size() - NGTCP2_STATELESS_RESET_TOKENLEN;
+  for (const ngtcp2_cid_token& d : dcids) {
+    if (d.token_present && sodium_memcmp(d.token, tail, NGTCP2_STATELESS_RESET_TOKENLEN) == 0) {
+      m.stateless_reset = true;
+      m.on_remote_close(now);
+      return true;
+    }
+  }
+  return false;
+}
+
 void Connection::report_unreachable(std::string_view why) {
   impl_->finish(DisconnectReason::kNetworkError, "peer unreachable: " + std::string(why));
 }
@@ -1277,6 +1306,36 @@ std::optional<Bytes> destination_cid(ByteView datagram) {
   const int rv = ngtcp2_pkt_decode_version_cid(&vc, datagram.data(), datagram.size(), kCidLength);
   if (rv != 0 && rv != NGTCP2_ERR_VERSION_NEGOTIATION) return std::nullopt;
   return Bytes(vc.dcid, vc.dcid + vc.dcidlen);
+}
+
+StatelessResetToken stateless_reset_token(const ResetKey& key, ByteView cid) {
+  std::array<std::uint8_t, crypto_auth_hmacsha256_BYTES> mac{};
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, key.data(), key.size());
+  crypto_auth_hmacsha256_update(&state, cid.data(), cid.size());
+  crypto_auth_hmacsha256_final(&state, mac.data());
+  StatelessResetToken token{};
+  std::memcpy(token.data(), mac.data(), token.size());
+  return token;
+}
+
+std::size_t write_stateless_reset(std::span<std::uint8_t> out, const ResetKey& key,
+                                  ByteView trigger, Rng& rng) {
+  // ngtcp2 takes the first byte from the random bytes too (and sets its short-header bits).
+  constexpr std::size_t kMinReset = NGTCP2_MIN_STATELESS_RESET_RANDLEN + 16;
+  constexpr std::size_t kMaxReset = 43;  // as long as a small packet with our 16-byte ids
+  if (trigger.size() <= kMinReset || trigger.size() < 1 + kCidLength || (trigger[0] & 0x80) != 0) {
+    return 0;
+  }
+  const std::size_t len = std::min({trigger.size() - 1, kMaxReset, out.size()});
+  if (len < kMinReset) return 0;
+  const StatelessResetToken token = stateless_reset_token(key, trigger.subspan(1, kCidLength));
+  std::array<std::uint8_t, kMaxReset> random{};
+  const std::size_t random_len = len - token.size();
+  rng.fill(std::span<std::uint8_t>(random.data(), random_len));
+  const ngtcp2_ssize n =
+      ngtcp2_pkt_write_stateless_reset(out.data(), len, token.data(), random.data(), random_len);
+  return n > 0 ? static_cast<std::size_t>(n) : 0;
 }
 
 bool is_initial_packet(ByteView datagram) {

@@ -30,6 +30,9 @@ constexpr std::size_t kBatchesPerFlush = 16;    // GSO batches per connection be
 constexpr int kSocketBufferBytes = 8 * 1024 * 1024;
 // stop() waits at most this long in total for a full socket to take the CONNECTION_CLOSEs.
 constexpr auto kStopFlushLimit = std::chrono::milliseconds(100);
+// Stateless resets sent per second at most (each answers a packet for a connection we do not
+// know, e.g. one a previous run of this node left behind).
+constexpr std::uint32_t kResetsPerSecond = 100;
 
 UdpEndpoint to_udp_endpoint(const udp::endpoint& ep) {
   UdpEndpoint out;
@@ -96,6 +99,9 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
   QuicIoStats io;
   bool blocked_on_send = false;
   bool errors_pending = false;  // a send consumed an ICMP error report: read the error queue
+  ResetKey reset_key{};
+  Instant reset_window{};
+  std::uint32_t resets_in_window = 0;
 
   std::uint64_t next_id = 1;
   std::map<std::uint64_t, Link> links;
@@ -123,6 +129,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     o.tls = tls;
     o.settings = config.settings;
     o.alpns = std::move(alpns);
+    o.reset_key = reset_key;
     return o;
   }
 
@@ -133,6 +140,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     auto identity = TlsIdentity::create(config.identity);
     if (!identity) return identity.error();
     tls = std::move(identity).value();
+    reset_key = reset_key_for(config.identity);
     auto s = open_socket(config.bind_port);
     if (!s) return s.error();
     socket = std::move(s).value();
@@ -304,7 +312,12 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
       touched.insert(it->second);
       return;
     }
-    if (links.size() >= config.max_connections || !is_initial_packet(datagram)) {
+    if (!is_initial_packet(datagram)) {
+      if (!stateless_reset_of_a_peer(datagram, from, touched)) answer_unknown(datagram, from);
+      ++io.ignored_datagrams;
+      return;
+    }
+    if (links.size() >= config.max_connections) {
       ++io.ignored_datagrams;
       return;
     }
@@ -317,6 +330,40 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     }
     const std::uint64_t id = add_link(std::move(conn).value(), false, PeerId());
     touched.insert(id);
+  }
+
+  // A datagram naming no connection of ours may be a peer's stateless reset: it comes from a
+  // peer's address and ends with one of its tokens.
+  bool stateless_reset_of_a_peer(ByteView datagram, const UdpEndpoint& from,
+                                 std::set<std::uint64_t>& touched) {
+    for (auto& [id, l] : links) {
+      if (l.conn->is_closed() || !same_address(l.conn->destination().storage, from.storage)) {
+        continue;
+      }
+      if (l.conn->receive_unrouted(datagram, now())) {
+        touched.insert(id);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // A short-header packet for a connection we do not know (a run of this node before a restart
+  // had it): answer with a stateless reset, so the peer drops it now instead of at its idle
+  // timeout. Rate-limited; each reset is shorter than its trigger, so resets cannot ping-pong.
+  void answer_unknown(ByteView datagram, const UdpEndpoint& from) {
+    const Instant t = now();
+    if (t - reset_window >= std::chrono::seconds(1)) {
+      reset_window = t;
+      resets_in_window = 0;
+    }
+    if (resets_in_window >= kResetsPerSecond) return;
+    std::array<std::uint8_t, 64> reset{};
+    const std::size_t n = write_stateless_reset(reset, reset_key, datagram, rng);
+    if (n == 0) return;
+    ++resets_in_window;
+    ++io.stateless_resets_sent;
+    send_batch(reset.data(), n, n, from);
   }
 
   std::uint64_t add_link(std::unique_ptr<Connection> conn, bool outgoing, const PeerId& dialled) {

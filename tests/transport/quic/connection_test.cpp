@@ -282,6 +282,83 @@ TEST(QuicConnection, UnreachableReportEndsTheConnection) {
   EXPECT_FALSE(Established::closed_event(*e.client));
 }
 
+TEST(QuicStatelessReset, TokensAreKeyedAndWritesAreShorterThanTheTrigger) {
+  const ResetKey k1 = reset_key_for(make_identity(1));
+  const ResetKey k2 = reset_key_for(make_identity(2));
+  EXPECT_EQ(k1, reset_key_for(make_identity(1)));
+  EXPECT_NE(k1, k2);
+  const Bytes cid(kCidLength, 0x11);
+  const Bytes other(kCidLength, 0x22);
+  EXPECT_EQ(stateless_reset_token(k1, cid), stateless_reset_token(k1, cid));
+  EXPECT_NE(stateless_reset_token(k1, cid), stateless_reset_token(k1, other));
+  EXPECT_NE(stateless_reset_token(k1, cid), stateless_reset_token(k2, cid));
+
+  SeededRng rng(3);
+  std::array<std::uint8_t, 64> out{};
+  Bytes trigger(40, 0x41);  // short header (first bit 0)
+  std::copy(cid.begin(), cid.end(), trigger.begin() + 1);
+  const std::size_t n = write_stateless_reset(out, k1, trigger, rng);
+  ASSERT_EQ(n, 39u);
+  EXPECT_EQ(out[0] & 0x80, 0);  // looks like a short-header packet
+  const auto token = stateless_reset_token(k1, cid);
+  EXPECT_TRUE(std::equal(token.begin(), token.end(), out.begin() + n - token.size()));
+  trigger.resize(200);
+  EXPECT_EQ(write_stateless_reset(out, k1, trigger, rng), 43u);
+  // Never in answer to a long header, nor to a packet too short to answer with a shorter one.
+  Bytes long_header = trigger;
+  long_header[0] = 0xc0;
+  EXPECT_EQ(write_stateless_reset(out, k1, long_header, rng), 0u);
+  EXPECT_EQ(write_stateless_reset(out, k1, Bytes(21, 0x41), rng), 0u);
+  EXPECT_EQ(write_stateless_reset(out, k1, Bytes(), rng), 0u);
+}
+
+// A server whose state is gone answers with a reset made from its key; the client recognises
+// its peer's token, reports kNetworkError and drains. A reset with a wrong token is nothing.
+TEST(QuicStatelessReset, ClientRecognisesTheServersReset) {
+  SeededRng client_rng(31);
+  SeededRng server_rng(32);
+  SeededRng rng(33);
+  Pipe pipe;
+  const ResetKey key = reset_key_for(make_identity(2));
+  ConnectionOptions co = options(1, "peat/sync/1");
+  co.expected_peer = peer_id_from_public_key(make_identity(2).public_key);
+  auto client =
+      Connection::connect(co, endpoint(1000), endpoint(2000), client_rng, pipe.now).value();
+  std::vector<std::uint8_t> buf(65536);
+  std::size_t seg = 0;
+  client->write_datagrams(buf, seg, 1, pipe.now);
+  ConnectionOptions so = options(2, "peat/sync/1");
+  so.reset_key = key;
+  auto server = Connection::accept(so, endpoint(2000), endpoint(1000), ByteView(buf.data(), seg),
+                                   server_rng, pipe.now)
+                    .value();
+  pipe.pump(*client, *server);
+  ASSERT_TRUE(client->is_established());
+
+  // The client's next packet reaches a server that lost the connection.
+  ASSERT_TRUE(client->send(Channel::kSync, to_bytes("anyone?"), true).ok());
+  const std::size_t n = client->write_datagrams(buf, seg, 1, pipe.now);
+  ASSERT_GT(n, 0u);
+  const Bytes trigger(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+  std::array<std::uint8_t, 64> reset{};
+  const std::size_t wrong =
+      write_stateless_reset(reset, reset_key_for(make_identity(9)), trigger, rng);
+  ASSERT_GT(wrong, 0u);
+  EXPECT_FALSE(client->receive_unrouted(ByteView(reset.data(), wrong), pipe.now));
+  const std::size_t r = write_stateless_reset(reset, key, trigger, rng);
+  ASSERT_GT(r, 0u);
+  EXPECT_TRUE(client->receive_unrouted(ByteView(reset.data(), r), pipe.now));
+  std::optional<ConnectionEvent> closed;
+  while (auto e = client->poll_event()) {
+    if (e->type == ConnectionEventType::kClosed) closed = std::move(*e);
+  }
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->reason, DisconnectReason::kNetworkError);
+  EXPECT_NE(closed->detail.find("stateless reset"), std::string::npos);
+  EXPECT_TRUE(client->is_closed());
+  EXPECT_EQ(client->write_datagrams(buf, seg, 64, pipe.now), 0u);  // draining: silent
+}
+
 TEST(QuicConnection, RecoversFromPacketLoss) {
   SeededRng client_rng(6);
   SeededRng server_rng(7);

@@ -1,6 +1,7 @@
 // Peer departure: a node that stops or disconnects must be seen as gone by its peers at once,
 // not after the QUIC idle timeout. Every test uses a long idle timeout and bounds its wait by it,
 // so a regression fails (with kIdleTimeout or a timeout) instead of hanging.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -168,27 +169,30 @@ TEST_F(DepartureTest, ReconnectDuringTheClosingPeriod) {
 // test can make it vanish the way a crashed process does (socket gone, no CONNECTION_CLOSE).
 class HandDrivenPeer {
  public:
-  HandDrivenPeer(std::uint8_t tag, const Node& server) : rng_(tag) {
-    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+  // Dials `server`.
+  HandDrivenPeer(std::uint8_t tag, const Node& server) : tag_(tag), rng_(tag) {
+    open_socket();
     sockaddr_in sin{};
     sin.sin_family = AF_INET;
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
-    socklen_t len = sizeof(sin);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&sin), &len);
-    std::memcpy(&local_.storage, &sin, sizeof(sin));
-    local_.length = sizeof(sin);
     sin.sin_port = htons(*server.transport->local_port());
     std::memcpy(&remote_.storage, &sin, sizeof(sin));
     remote_.length = sizeof(sin);
-    ConnectionOptions o;
-    o.tls = TlsIdentity::create(make_identity(tag)).value();
-    o.alpns = {std::string(kAlpnSync)};
+    ConnectionOptions o = options();
     o.expected_peer = server.id();
-    o.settings.idle_timeout = kLongIdle;
     conn_ = Connection::connect(std::move(o), local_, remote_, rng_, Instant::clock::now()).value();
   }
+  // Waits to be dialled. Its reset tokens are made with the key a QuicTransport of the same
+  // identity derives, like a node whose earlier run this stands for.
+  explicit HandDrivenPeer(std::uint8_t tag) : tag_(tag), rng_(tag) {
+    open_socket();
+    accept_ = true;
+  }
   ~HandDrivenPeer() { crash(); }
+
+  std::uint16_t port() const {
+    return ntohs(reinterpret_cast<const sockaddr_in&>(local_.storage).sin_port);
+  }
 
   // One round of I/O: read what arrived, run due timers, send what is due.
   void pump() {
@@ -196,10 +200,24 @@ class HandDrivenPeer {
     const Instant now = Instant::clock::now();
     std::vector<std::uint8_t> buf(65536);
     for (int i = 0; i < 64; ++i) {
-      const ssize_t n = recv(fd_, buf.data(), buf.size(), 0);
+      sockaddr_storage from{};
+      socklen_t from_len = sizeof(from);
+      const ssize_t n =
+          recvfrom(fd_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
       if (n <= 0) break;
-      conn_->receive(ByteView(buf.data(), static_cast<std::size_t>(n)), now);
+      const ByteView d(buf.data(), static_cast<std::size_t>(n));
+      if (!conn_ && accept_) {
+        std::memcpy(&remote_.storage, &from, from_len);
+        remote_.length = from_len;
+        ConnectionOptions o = options();
+        o.reset_key = reset_key_for(make_identity(tag_));
+        auto c = Connection::accept(std::move(o), local_, remote_, d, rng_, now);
+        if (c) conn_ = std::move(c).value();
+        continue;
+      }
+      if (conn_) conn_->receive(d, now);
     }
+    if (!conn_) return;
     if (auto t = conn_->expiry(); t && *t <= now) conn_->handle_timeout(now);
     for (int i = 0; i < 16; ++i) {
       std::size_t seg = 0;
@@ -210,9 +228,10 @@ class HandDrivenPeer {
                reinterpret_cast<const sockaddr*>(&remote_.storage), remote_.length);
       }
     }
-    while (auto e = conn_->poll_event()) events_.push_back(std::move(*e));
+    while (conn_->poll_event()) {
+    }
   }
-  bool connected() const { return conn_->is_established(); }
+  bool connected() const { return conn_ && conn_->is_established(); }
   // The process dies: its socket closes, nothing is sent.
   void crash() {
     if (fd_ >= 0) close(fd_);
@@ -220,12 +239,32 @@ class HandDrivenPeer {
   }
 
  private:
+  void open_socket() {
+    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
+    socklen_t len = sizeof(sin);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&sin), &len);
+    std::memcpy(&local_.storage, &sin, sizeof(sin));
+    local_.length = sizeof(sin);
+  }
+  ConnectionOptions options() const {
+    ConnectionOptions o;
+    o.tls = TlsIdentity::create(make_identity(tag_)).value();
+    o.alpns = {std::string(kAlpnSync)};
+    o.settings.idle_timeout = kLongIdle;
+    return o;
+  }
+
+  std::uint8_t tag_;
   SeededRng rng_;
   int fd_ = -1;
+  bool accept_ = false;
   UdpEndpoint local_;
   UdpEndpoint remote_;
   std::unique_ptr<Connection> conn_;
-  std::vector<ConnectionEvent> events_;
 };
 
 // A peer that vanishes without a word: its port answers the next packets with ICMP port
@@ -271,6 +310,40 @@ TEST_F(DepartureTest, CrashedPeerIsSeenWhileSendingToIt) {
   ASSERT_TRUE(b.transport->send(b.connected[0], Channel::kSync, pattern(200'000, 3)).ok());
   ASSERT_TRUE(gone(b));
   EXPECT_EQ(b.disconnected[0].reason, DisconnectReason::kNetworkError) << b.disconnected[0].detail;
+}
+
+// A node restarts on the same port before its peers noticed it was gone: the new run does not
+// know the old connections, so it answers their next packet with a stateless reset (its tokens
+// come from the identity's reset key), and the peer drops the connection at once.
+TEST_F(DepartureTest, RestartedPeerResetsTheOldConnection) {
+  Node b(loop, 2, [](QuicTransportConfig& c) {
+    long_idle(c);
+    c.settings.keep_alive = 200ms;
+  });
+  HandDrivenPeer old_run(1);  // node 1's run before the restart, accepting b's dial
+  b.transport->connect(peer_id_from_public_key(make_identity(1).public_key),
+                       {{"127.0.0.1", old_run.port()}});
+  ASSERT_TRUE(loop.run_until(
+      [&] {
+        old_run.pump();
+        return old_run.connected() && b.connected.size() == 1;
+      },
+      kLimit));
+  const std::uint16_t port = old_run.port();
+  old_run.crash();
+  Node a(loop, 1, [port](QuicTransportConfig& c) {
+    long_idle(c);
+    c.bind_port = port;
+  });
+  ASSERT_EQ(*a.transport->local_port(), port);
+  ASSERT_TRUE(gone(b));
+  EXPECT_EQ(b.disconnected[0].reason, DisconnectReason::kNetworkError) << b.disconnected[0].detail;
+  EXPECT_NE(b.disconnected[0].detail.find("stateless reset"), std::string::npos)
+      << b.disconnected[0].detail;
+  EXPECT_GE(a.transport->io_stats().stateless_resets_sent, 1u);
+  EXPECT_TRUE(a.disconnected.empty());
+  // The restarted node and its peer connect afresh.
+  ASSERT_TRUE(connect(b, a));
 }
 
 }  // namespace

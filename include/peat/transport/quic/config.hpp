@@ -30,6 +30,12 @@ struct Identity {
 // Device id of a public key: lowercase hex of the first 16 bytes of SHA-256(public key).
 PeerId peer_id_from_public_key(const PublicKey& public_key);
 
+// The static key a node's stateless reset tokens are made with (RFC 9000 §10.3.2). Derived from
+// the identity (HMAC-SHA256 keyed with the seed), so the node still knows it after a restart
+// and can reset the connections its earlier run left behind.
+using ResetKey = std::array<std::uint8_t, 32>;
+ResetKey reset_key_for(const Identity& identity);
+
 // One ALPN per application protocol.
 inline constexpr std::string_view kAlpnSync = "peat/sync/1";
 inline constexpr std::string_view kAlpnEnroll = "peat/enroll/1";

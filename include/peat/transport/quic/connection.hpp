@@ -6,6 +6,7 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -66,6 +67,10 @@ struct ConnectionOptions {
   std::optional<PublicKey> expected_public_key;
   // Server: optional formation gate, asked once the client's key is known.
   AdmitFn admit;
+  // Set: the stateless reset token of every connection id this side issues is
+  // stateless_reset_token(*reset_key, id), so the node can reset the connection even after it
+  // lost its state (restart). Unset: random tokens.
+  std::optional<ResetKey> reset_key;
 };
 
 enum class ConnectionEventType : std::uint8_t {
@@ -151,6 +156,11 @@ class Connection {
   // stays in its closing period (three PTOs, RFC 9000 §10.2.1), answering late packets from the
   // peer with the CONNECTION_CLOSE again, until is_finished().
   void close(std::uint64_t error_code, std::string_view reason, Instant now);
+  // A datagram from this connection's peer address whose destination connection id is none of
+  // ours. If it ends with the stateless reset token of one of the peer's connection ids, the
+  // peer lost the connection (RFC 9000 §10.3.1): kClosed with kNetworkError, then draining.
+  // Returns whether it was such a reset.
+  bool receive_unrouted(ByteView datagram, Instant now);
   // An ICMP error (port, host or network unreachable) came back for a datagram sent to the
   // peer's current address: nobody listens there any more (the process is gone). Ends the
   // connection at once (kClosed with kNetworkError), without a closing period.
@@ -184,5 +194,15 @@ class Connection {
 std::optional<Bytes> destination_cid(ByteView datagram);
 // True if the datagram is a long-header Initial packet of a version this stack speaks.
 bool is_initial_packet(ByteView datagram);
+
+using StatelessResetToken = std::array<std::uint8_t, 16>;
+// The token of connection id `cid` under `key`: the first 16 bytes of HMAC-SHA256(key, cid).
+StatelessResetToken stateless_reset_token(const ResetKey& key, ByteView cid);
+// Writes into `out` a stateless reset answering `trigger`, a short-header packet naming a
+// connection id (kCidLength bytes) of ours we no longer know. The reset is shorter than the
+// trigger (so two endpoints cannot keep resetting each other) and at most 43 bytes. Returns its
+// size, or 0 when none may be sent (a long header, or a trigger of 21 bytes or less).
+std::size_t write_stateless_reset(std::span<std::uint8_t> out, const ResetKey& key,
+                                  ByteView trigger, Rng& rng);
 
 }  // namespace peat::transport::quic

@@ -47,6 +47,7 @@ struct QuicIoStats {
   std::uint64_t send_calls = 0;
   std::uint64_t ignored_datagrams = 0;  // not QUIC, unknown connection, or refused
   std::uint64_t send_errors = 0;
+  std::uint64_t stateless_resets_sent = 0;  // answers to packets for connections we do not know
 };
 
 class QuicTransport final : public Transport {
