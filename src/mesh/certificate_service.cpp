@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 
@@ -14,6 +15,10 @@ namespace {
 
 // How long a Refused message gets to reach the peer before the connection is closed.
 constexpr std::chrono::milliseconds kRefusalGrace{200};
+// Re-dial back-off after a peer refused us.
+constexpr UnixMillis kBackoffFirst = 5000;
+constexpr UnixMillis kBackoffMax = 300000;
+constexpr UnixMillis kBackoffReset = 600000;
 
 transport::quic::Identity identity_of(const security::DeviceKeypair& kp) {
   transport::quic::Identity id;
@@ -227,6 +232,20 @@ void CertificateService::on_disconnected(const transport::PeerId& peer) {
   gate_.on_disconnected(peer);
 }
 
+bool CertificateService::admits_handshake(const security::PublicKeyBytes& key) const {
+  if (!gating() || !options_.require || !bundle_.is_revoked(key)) return true;
+  spdlog::debug("handshake refused: key {} is revoked", to_hex(ByteView(key)));
+  return false;
+}
+
+bool CertificateService::may_dial(const transport::PeerId& peer,
+                                  const security::PublicKeyBytes& key) const {
+  if (!gating()) return true;
+  if (options_.require && bundle_.is_revoked(key)) return false;
+  auto it = refused_by_.find(peer);
+  return it == refused_by_.end() || loop_.unix_millis() >= it->second.until;
+}
+
 void CertificateService::apply_decision(const GateDecision& d) {
   if (!d.changed) {
     if (!d.reason.empty() && d.verdict != GateVerdict::kAdmitted)
@@ -249,7 +268,15 @@ void CertificateService::apply_decision(const GateDecision& d) {
     case GateVerdict::kRefused: {
       const bool by_peer = d.reason.rfind("refused by peer: ", 0) == 0;
       if (by_peer) {
-        spdlog::error("peer {} {}; closing the connection", name(d.peer), d.reason);
+        const auto now = loop_.unix_millis();
+        auto& b = refused_by_[d.peer];
+        b.delay = (b.delay == 0 || now - b.last > kBackoffReset)
+                      ? kBackoffFirst
+                      : std::min(b.delay * 2, kBackoffMax);
+        b.last = now;
+        b.until = now + b.delay;
+        spdlog::error("peer {} {}; closing the connection, not dialling it for {} s", name(d.peer),
+                      d.reason, b.delay / 1000);
         transport_.disconnect(d.peer);
         return;
       }

@@ -380,7 +380,7 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     // Formation gate: only keys derived from the formation secret for a node we know of.
     qc.admit = [this](const transport::PeerId& peer, const transport::quic::PublicKey& pk) {
       for (const auto& [id, p] : known) {
-        if (p.peer_id == peer && p.public_key == pk) return true;
+        if (p.peer_id == peer && p.public_key == pk) return !certs || certs->admits_handshake(pk);
       }
       spdlog::warn("refused peer {}: not a known member of this formation", peer);
       return false;
@@ -624,6 +624,7 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     if (quic) {
       for (auto& [id, p] : known) {
         if (p.connected || p.dialing || p.addresses.empty()) continue;
+        if (certs && !certs->may_dial(p.peer_id, p.public_key)) continue;
         ++p.ticks_unconnected;
         // The smaller endpoint id dials first, so two nodes do not race to connect; the other
         // side dials too if nothing happened for a while (one-sided peer lists).
@@ -789,6 +790,10 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
 
   // Nothing queued for any peer (the drain of a graceful stop ends early then).
   bool drained() const {
+#ifdef PEAT_MESH_BLOBS
+    // Blobs being served get the same grace (a fetch cut off here resumes later).
+    if (blob_service && blob_service->active_uploads() > 0) return false;
+#endif
 #ifdef PEAT_MESH_SYNC
     return !syncer || syncer->idle();
 #else

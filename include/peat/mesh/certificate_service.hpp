@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,6 +80,13 @@ class CertificateService {
   bool on_sync(const transport::PeerId& peer, Bytes& message);
   void on_disconnected(const transport::PeerId& peer);
 
+  // Formation-gate hook (TLS handshake): false for a revoked key when certificates are
+  // required, so a revoked node is turned away before any stream opens.
+  bool admits_handshake(const security::PublicKeyBytes& key) const;
+  // Whether to dial `peer` now: not a revoked key (required), and not while backing off after
+  // the peer refused us (5 s, doubling to 5 min; reset after 10 min without a refusal).
+  bool may_dial(const transport::PeerId& peer, const security::PublicKeyBytes& key) const;
+
   // Signs a revocation with the enrollment authority (needs the formation seed) and publishes
   // it (store + bundle); connected peers are re-checked.
   Status revoke(const security::PublicKeyBytes& subject, std::string reason);
@@ -107,6 +115,12 @@ class CertificateService {
   std::unique_ptr<CertificateStore> store_;
   std::unique_ptr<EnrollmentServer> server_;
   std::unique_ptr<EnrollmentListener> listener_;
+  struct Backoff {
+    UnixMillis until = 0;
+    UnixMillis last = 0;
+    UnixMillis delay = 0;
+  };
+  std::map<transport::PeerId, Backoff> refused_by_;
   std::optional<TimerId> deadline_timer_;
   std::optional<TimerId> sweep_timer_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
