@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "store/two_stores.hpp"
 
 namespace peat::store {
@@ -212,6 +214,35 @@ TEST_F(StorageBackendTest, OwnedStoreSurvivesCloseAndReopen) {
   EXPECT_EQ(**c->get("s1"), bytes({5}));
   again->reset();  // a handle outliving its backend fails cleanly
   EXPECT_EQ(c->scan().error().code, "STORE_CLOSED");
+}
+
+TEST_F(StorageBackendTest, ConcurrentUpsertsOfOneKeyAreSerialised) {
+  // Both threads write the same document with the store's one actor: without serialisation two
+  // changes would claim the same sequence number.
+  auto c = coll(*backend_a_, "sensors");
+  auto writer = [&](std::uint8_t tag) {
+    for (std::uint8_t i = 0; i < 10; ++i) {
+      ASSERT_TRUE(c->upsert("shared", bytes({tag, i}), kT0 + i).ok());
+      ASSERT_TRUE(c->upsert("own-" + std::to_string(tag), bytes({i}), kT0 + i).ok());
+      ASSERT_TRUE(c->count().ok());
+    }
+  };
+  std::thread t1(writer, std::uint8_t{1});
+  std::thread t2(writer, std::uint8_t{2});
+  t1.join();
+  t2.join();
+  auto last = c->get("shared");
+  ASSERT_TRUE(last.ok() && last->has_value());
+  EXPECT_TRUE(**last == bytes({1, 9}) || **last == bytes({2, 9}));
+  EXPECT_EQ(**c->get("own-1"), bytes({9}));
+  EXPECT_EQ(*c->count(), 3u);
+  EXPECT_TRUE(a_->base().check_consistency().ok());
+  // The history holds every write: 20 changes to "shared" from one actor, in sequence.
+  auto d = a_->get("sensors:shared");
+  ASSERT_TRUE(d.ok() && d->has_value());
+  auto changes = (*d)->changes_info();
+  ASSERT_EQ(changes.size(), 20u);
+  for (std::size_t i = 0; i < changes.size(); ++i) EXPECT_EQ(changes[i].seq, i + 1);
 }
 
 }  // namespace
