@@ -49,6 +49,10 @@ case "$CASE" in
       PEAT_FORMATION_SECRET="$SECRET" HOSTNAME="bad name" PEAT_DISCOVERY=mdns --
     expect_config_error "log format" "log format" \
       PEAT_FORMATION_SECRET="$SECRET" PEAT_DISCOVERY=mdns -- --log-format xml
+    expect_config_error "lite port" "PEAT_LITE_PORT" \
+      PEAT_FORMATION_SECRET="$SECRET" PEAT_DISCOVERY=none PEAT_LITE_PORT=abc --
+    expect_config_error "blob profile" "blob profile" \
+      PEAT_FORMATION_SECRET="$SECRET" PEAT_DISCOVERY=none -- --blob-profile fast
     env -i PATH="$PATH" "$BIN" --help >"$WORK/help" 2>&1
     check "--help exits 0" [ $? -eq 0 ]
     check "--help lists env vars" grep -q PEAT_IROH_BIND_PORT "$WORK/help"
@@ -58,7 +62,7 @@ case "$CASE" in
     QPORT=$((BPORT + 1))
     # Env says one broker port, the flag another: the flag wins.
     env -i PATH="$PATH" PEAT_FORMATION_SECRET="$SECRET" HOSTNAME=e2e-node PEAT_DISCOVERY=none \
-      PEAT_DATA_DIR="$WORK/data" PEAT_BROKER_PORT=1 PEAT_IROH_BIND_PORT="$QPORT" \
+      PEAT_DATA_DIR="$WORK/data" PEAT_BROKER_PORT=1 PEAT_IROH_BIND_PORT="$QPORT" PEAT_LITE_PORT=0 \
       "$BIN" --broker-port "$BPORT" --bind-host 127.0.0.1 --broker-bind 127.0.0.1 \
       --log-format json >"$WORK/out" 2>"$WORK/log" &
     PID=$!
@@ -72,6 +76,20 @@ case "$CASE" in
     if [ "$CASE" = flags ]; then
       check "JSON log lines" grep -q '"msg":"Mesh started' "$WORK/log"
       check "every log line is JSON" bash -c "! grep -v '^{' '$WORK/log'"
+      check "Lite bridge up (PEAT_LITE_PORT=0: any port)" grep -q 'Peat-Lite bridge listening on UDP 127.0.0.1:' "$WORK/log"
+      check "OTA signing key logged" grep -Eq 'OTA signing public key [0-9a-f]{64}' "$WORK/log"
+      check "blob service up" grep -q 'blob service ready' "$WORK/log"
+      # A blob through the broker: POST the bytes, GET them back by hash.
+      posted=$(timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/$0
+        printf "POST /api/v1/blobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 11\r\n\r\nhello blobs" >&3
+        cat <&3' "$BPORT" 2>/dev/null)
+      check "POST /api/v1/blobs: 201" grep -q "HTTP/1.1 201" <<<"$posted"
+      hash=$(grep -o '"hash":"[0-9a-f]*"' <<<"$posted" | cut -d'"' -f4)
+      check "hash is the SHA-256 of the bytes" [ "$hash" = "$(printf 'hello blobs' | sha256sum | cut -d' ' -f1)" ]
+      got=$(timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/$0
+        printf "GET /api/v1/blobs/$1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" >&3
+        cat <&3' "$BPORT" "$hash" 2>/dev/null)
+      check "GET /api/v1/blobs/<hash> returns the bytes" grep -q "hello blobs" <<<"$got"
     fi
     kill -TERM $PID
     waited=0
