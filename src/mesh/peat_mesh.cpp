@@ -18,6 +18,7 @@
 #include "peat/broker/server.hpp"
 #include "peat/discovery/mdns_discovery.hpp"
 #include "peat/discovery/static_discovery.hpp"
+#include "peat/mesh/certificate_service.hpp"
 #ifdef PEAT_MESH_LITE
 #include "peat/lite/bridge.hpp"
 #include "peat/lite/ota.hpp"
@@ -240,6 +241,9 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
   std::unique_ptr<lite::LiteBridge> lite_bridge;
   std::unique_ptr<lite::OtaService> ota;
 #endif
+  // Certificate store, Layer-2 gate and enrollment endpoint (docs/certificates.md); none when
+  // neither an authority key nor enrollment tokens are configured.
+  std::unique_ptr<CertificateService> certs;
   std::map<std::string, KnownPeer> known;  // by node id
   std::optional<TimerId> tick_timer;
   bool ticking = false;
@@ -376,7 +380,7 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     // Formation gate: only keys derived from the formation secret for a node we know of.
     qc.admit = [this](const transport::PeerId& peer, const transport::quic::PublicKey& pk) {
       for (const auto& [id, p] : known) {
-        if (p.peer_id == peer && p.public_key == pk) return true;
+        if (p.peer_id == peer && p.public_key == pk) return !certs || certs->admits_handshake(pk);
       }
       spdlog::warn("refused peer {}: not a known member of this formation", peer);
       return false;
@@ -400,6 +404,12 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     };
     events.on_message = [this](const transport::PeerId& peer, transport::Channel channel,
                                Bytes message) {
+      if (certs && certs->gating()) {
+        // Sync waits for the Layer-2 verdict; blobs need an admitted peer.
+        if (channel == transport::Channel::kControl && certs->on_control(peer, message)) return;
+        if (channel == transport::Channel::kSync && !certs->on_sync(peer, message)) return;
+        if (channel == transport::Channel::kBlobs && !certs->gate().admitted(peer)) return;
+      }
 #ifdef PEAT_MESH_BLOBS
       if (channel == transport::Channel::kBlobs && blob_service) {
         blob_service->on_message(peer, std::move(message));
@@ -423,6 +433,7 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     quic->set_events(std::move(events));
     PEAT_TRY_STATUS(quic->start());
     PEAT_TRY_STATUS(start_sync());
+    PEAT_TRY_STATUS(start_certificates());
     quic_port = quic->local_port().value_or(0);
     spdlog::info("QUIC endpoint listening on {}:{} endpoint_id={}", config.quic_bind_host,
                  quic_port, quic->local_peer_id());
@@ -613,6 +624,7 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     if (quic) {
       for (auto& [id, p] : known) {
         if (p.connected || p.dialing || p.addresses.empty()) continue;
+        if (certs && !certs->may_dial(p.peer_id, p.public_key)) continue;
         ++p.ticks_unconnected;
         // The smaller endpoint id dials first, so two nodes do not race to connect; the other
         // side dials too if nothing happened for a while (one-sided peer lists).
@@ -666,7 +678,40 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     }
   }
 
+  Status start_certificates() {
+    if (!config.authority_key && config.enrollment_tokens.empty()) return {};
+    auto options = certificate_options(config, formation_seed, endpoint->public_key_bytes());
+    if (!options) return options.error();
+    CertificateHooks hooks;
+    hooks.admit = [this](const transport::PeerId& peer) { admit_peer(peer); };
+    hooks.deliver = [this](const transport::PeerId& peer, Bytes message) {
+#ifdef PEAT_MESH_SYNC
+      if (syncer) syncer->on_message(peer, message);
+#endif
+      (void)peer, (void)message;
+    };
+    hooks.name = [this](const transport::PeerId& peer) {
+      auto* p = by_peer_id(peer);
+      return p ? p->node_id : peer;
+    };
+    certs = std::make_unique<CertificateService>(
+        *loop, rng, *quic, docs.get(), std::move(options.value()), *endpoint, std::move(hooks));
+    return certs->start();
+  }
+
   void on_connected(const transport::PeerId& peer) {
+    if (certs && certs->gating()) {
+      // Admitted (admit_peer) once the Layer-2 gate has a verdict.
+      auto* p = by_peer_id(peer);
+      if (!p || p->connected) return;
+      p->dialing = true;  // connected, not yet admitted: no re-dial meanwhile
+      certs->on_connected(peer, p->public_key);
+      return;
+    }
+    admit_peer(peer);
+  }
+
+  void admit_peer(const transport::PeerId& peer) {
     auto* p = by_peer_id(peer);
     std::string name = p ? p->node_id : peer;
     if (p) {
@@ -686,6 +731,7 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
 
   void on_disconnected(const transport::PeerId& peer, transport::DisconnectReason reason,
                        const std::string& detail) {
+    if (certs) certs->on_disconnected(peer);
 #ifdef PEAT_MESH_BLOBS
     if (blob_service) blob_service->on_disconnected(peer, detail);
 #endif
@@ -731,6 +777,7 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
 #ifdef PEAT_MESH_SYNC
     if (syncer) syncer->stop();  // persists the sync states of connected peers
 #endif
+    if (certs) certs->stop();
     if (quic) {
       // Goodbye: close each connection with a CONNECTION_CLOSE (peers see "remote closed" at
       // once; locally each peer leaves with "local closed"), then stop() closes whatever is
@@ -1021,6 +1068,7 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     thread.join();
     loop_thread.store(std::thread::id{});
     broker.reset();
+    certs.reset();
 #ifdef PEAT_MESH_SYNC
     syncer.reset();
 #endif
