@@ -2,7 +2,6 @@
 
 #include <shared_mutex>
 
-#include "peat/common/byte_io.hpp"
 #include "peat/store/json_convert.hpp"
 #include "store/backend_state.hpp"
 
@@ -28,22 +27,12 @@ std::optional<Bytes> payload(const doc::Document& d) {
   return std::move(*b);
 }
 
-// Identifies a stored state of a document: DocumentStore versions it by its heads; the sequence
-// and sizes also change with any write that did not set a version.
-Bytes fingerprint(const DocMeta& m) {
-  BeWriter w;
-  w.u64(m.lamport);
-  w.u32(m.next_seq);
-  w.u64(m.snapshot_bytes);
-  w.u64(m.tail_bytes);
-  w.bytes(m.version);
-  return w.take();
-}
-
 }  // namespace
 
 Collection::Collection(std::shared_ptr<detail::BackendState> state, std::string name)
-    : state_(std::move(state)), name_(std::move(name)) {}
+    : state_(std::move(state)),
+      name_(std::move(name)),
+      visible_([](const doc::Document& d) { return payload(d).has_value(); }) {}
 
 Collection::~Collection() = default;
 
@@ -101,15 +90,10 @@ Status Collection::visit(std::string_view id_prefix,
     if (!d.ok()) return d.error();
     if (!d->has_value()) continue;  // removed since the scan
     auto p = payload(**d);
-    remember(key, fingerprint(m), p.has_value());
+    visible_.remember(key, m, p.has_value());
     if (p) fn(key.substr(prefix.size()), std::move(*p));
   }
   return {};
-}
-
-void Collection::remember(const std::string& key, Bytes print, bool visible) const {
-  std::lock_guard lock(seen_mu_);
-  seen_[key] = Seen{std::move(print), visible};
 }
 
 Result<std::vector<Collection::Row>> Collection::scan() const {
@@ -137,30 +121,7 @@ Result<std::vector<Collection::Row>> Collection::query_geohash_prefix(
 Result<std::size_t> Collection::count() const {
   std::shared_lock lock(state_->mu);
   if (!state_->store) return closed();
-  DocumentStore& store = *state_->store;
-  auto metas = store.base().scan_meta(name_ + ":", true);
-  if (!metas.ok()) return metas.error();
-  std::map<std::string, Seen, std::less<>> fresh;
-  std::size_t n = 0;
-  for (auto& [key, m] : *metas) {
-    Bytes print = fingerprint(m);
-    std::optional<bool> visible;
-    {
-      std::lock_guard seen_lock(seen_mu_);
-      auto it = seen_.find(key);
-      if (it != seen_.end() && it->second.fingerprint == print) visible = it->second.visible;
-    }
-    if (!visible) {
-      auto d = store.get(key);
-      if (!d.ok()) return d.error();
-      visible = d->has_value() && payload(**d).has_value();
-    }
-    if (*visible) ++n;
-    fresh.emplace(key, Seen{std::move(print), *visible});
-  }
-  std::lock_guard seen_lock(seen_mu_);
-  seen_ = std::move(fresh);  // forgets documents that are gone
-  return n;
+  return visible_.count(*state_->store, name_ + ":");
 }
 
 }  // namespace peat::store

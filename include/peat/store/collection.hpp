@@ -6,16 +6,14 @@
 // Visibility: a document is part of the view only while its root "data" is a bytes scalar and it
 // carries no `_deleted: true` mark. Documents without a bytes "data" (e.g. JSON documents written
 // into the same collection) are invisible to get/scan/find/count and untouched by remove.
-// count() does not copy payloads: it keeps, per document, the visibility computed for the stored
-// version, and loads only documents whose stored version changed since it last looked.
+// count() does not copy payloads: it remembers, per document, the visibility of the stored
+// version (CountMemo) and loads only documents written since it last looked.
 // Collections come from StorageBackend::collection(); every call fails with "STORE_CLOSED" once
 // the backend is closed.
 #pragma once
 
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +23,7 @@
 #include "peat/common/bytes.hpp"
 #include "peat/common/clock.hpp"
 #include "peat/common/result.hpp"
+#include "peat/store/count_memo.hpp"
 #include "peat/store/doc_store.hpp"
 
 namespace peat::store {
@@ -62,21 +61,13 @@ class Collection {
   friend class StorageBackend;
   Collection(std::shared_ptr<detail::BackendState> state, std::string name);
 
-  // What count() last learned about a document: a fingerprint of its stored state and whether
-  // that state is visible.
-  struct Seen {
-    Bytes fingerprint;
-    bool visible = false;
-  };
   // Calls fn(id, payload) for each visible document whose id starts with id_prefix.
   Status visit(std::string_view id_prefix,
                const std::function<void(std::string id, Bytes data)>& fn) const;
-  void remember(const std::string& key, Bytes fingerprint, bool visible) const;
 
   std::shared_ptr<detail::BackendState> state_;
   std::string name_;
-  mutable std::mutex seen_mu_;
-  mutable std::map<std::string, Seen, std::less<>> seen_;  // key → last known visibility
+  mutable CountMemo visible_;  // visibility per stored version, for count()
 };
 
 }  // namespace peat::store

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "peat/store/count_memo.hpp"
 #include "peat/store/document_store.hpp"
 #include "peat/store/json_convert.hpp"
 #include "peat/store/query.hpp"
@@ -99,19 +101,11 @@ class TypedCollection {
     return out;
   }
 
-  // Live (unmarked) documents of the collection, whether or not they convert to T. Loads each
-  // document once, one at a time, without converting it to JSON.
+  // Live (unmarked) documents of the collection, whether or not they convert to T. Loads only
+  // documents written since the previous count or scan (CountMemo), without JSON conversion.
   Result<std::size_t> count() const {
     PEAT_TRY_STATUS(check_name());
-    auto keys = store_->base().scan_prefix(prefix(), true);
-    if (!keys.ok()) return keys.error();
-    std::size_t n = 0;
-    for (const std::string& k : *keys) {
-      auto d = store_->get(k);
-      if (!d.ok()) return d.error();
-      if (d->has_value() && !marked_deleted(**d)) ++n;
-    }
-    return n;
+    return live_->count(*store_, prefix());
   }
 
   // A query over this collection (the Query builder of query.hpp); run it with find().
@@ -169,14 +163,17 @@ class TypedCollection {
   // store's local soft-deleted flag is ignored: the synced mark decides (see the file comment).
   Result<std::vector<std::pair<std::string, doc::Document>>> live(const Query* q) const {
     PEAT_TRY_STATUS(check_name());
-    auto keys = store_->base().scan_prefix(prefix(), true);
-    if (!keys.ok()) return keys.error();
+    auto metas = store_->base().scan_meta(prefix(), true);
+    if (!metas.ok()) return metas.error();
     std::vector<std::pair<std::string, doc::Document>> rows;
     const std::size_t skip = name_.size() + 1;
-    for (const std::string& k : *keys) {
+    for (const auto& [k, meta] : *metas) {
       auto d = store_->get(k);
       if (!d.ok()) return d.error();
-      if (!d->has_value() || marked_deleted(**d)) continue;
+      if (!d->has_value()) continue;
+      const bool is_live = !marked_deleted(**d);
+      live_->remember(k, meta, is_live);
+      if (!is_live) continue;
       std::string id = k.substr(skip);
       if (q && !q->matches(id, **d)) continue;
       rows.emplace_back(std::move(id), std::move(**d));
@@ -188,6 +185,9 @@ class TypedCollection {
   DocumentStore* store_;
   std::string name_;
   TypedCollectionOptions options_;
+  // Liveness per stored version, shared by copies of this collection.
+  std::shared_ptr<CountMemo> live_ =
+      std::make_shared<CountMemo>([](const doc::Document& d) { return !marked_deleted(d); });
 };
 
 }  // namespace peat::store
