@@ -245,5 +245,20 @@ TEST_F(StorageBackendTest, ConcurrentUpsertsOfOneKeyAreSerialised) {
   for (std::size_t i = 0; i < changes.size(); ++i) EXPECT_EQ(changes[i].seq, i + 1);
 }
 
+TEST_F(StorageBackendTest, LocallyEvictedValuesLeaveTheViewUntilUpsertedAgain) {
+  auto c = coll(*backend_a_, "sensors");
+  ASSERT_TRUE(c->upsert("s1", bytes({1}), kT0).ok());
+  ASSERT_TRUE(c->upsert("s2", bytes({2}), kT0).ok());
+  EXPECT_EQ(*c->count(), 2u);
+  ASSERT_TRUE(*a_->evict("sensors:s1", kT0 + 1));  // storage pressure, not a delete
+  EXPECT_FALSE(c->get("s1")->has_value());
+  EXPECT_EQ(*c->count(), 1u);
+  EXPECT_EQ(c->remove("s1", kT0 + 2)->outcome, DeleteOutcome::kNotFound);
+  ASSERT_TRUE(c->upsert("s1", bytes({3}), kT0 + 3).ok());  // a local write clears the mark
+  EXPECT_FALSE(a_->is_evicted("sensors:s1"));
+  EXPECT_EQ(**c->get("s1"), bytes({3}));
+  EXPECT_EQ(*c->count(), 2u);
+}
+
 }  // namespace
 }  // namespace peat::store
