@@ -438,11 +438,16 @@ TEST(MeshNetworkTest, TwoMeshesConnectOverLoopback) {
     }));
   }
 
-  // B stops cleanly while connected. (A notices only at the QUIC idle timeout today: the
-  // transport does not report a received CONNECTION_CLOSE as a disconnect, so this test does
-  // not wait for PeerLeft.)
+  // B stops cleanly while connected: its CONNECTION_CLOSE tells A, which reports B as left by
+  // a remote close (not an idle timeout, which is far longer than this wait).
   ASSERT_TRUE(b->stop().ok());
   EXPECT_EQ(b->state(), MeshState::kStopped);
+  EXPECT_TRUE(ra.wait_for([](const std::vector<MeshEvent>& evs) {
+    for (const auto& e : evs)
+      if (auto* l = std::get_if<PeerLeft>(&e); l && l->peer == "mesh-b")
+        return l->reason == "remote closed";
+    return false;
+  }));
   ASSERT_TRUE(a->stop().ok());
 }
 
