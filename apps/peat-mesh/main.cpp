@@ -4,6 +4,7 @@
 #include "doc_commands.hpp"
 #ifdef PEAT_CLI_ENROLL
 #include "enroll_command.hpp"
+#include "revoke_command.hpp"
 #endif
 
 int main(int argc, char** argv) {
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   peat::cli::add_doc_commands(app, exit_code);
 #ifdef PEAT_CLI_ENROLL
   peat::cli::add_enroll_command(app, exit_code);
+  peat::cli::add_revoke_command(app, exit_code);
 #endif
   CLI11_PARSE(app, argc, argv);
   return exit_code;

@@ -35,33 +35,43 @@ CertificateStore::~CertificateStore() {
   unwatch();
 }
 
-Status CertificateStore::publish_certificate(const security::MeshCertificate& cert,
-                                             UnixMillis now_ms) {
-  PEAT_TRY_STATUS(bundle_.add_certificate(cert, now_ms));
+Result<json> certificate_document(const security::MeshCertificate& cert, UnixMillis written_at_ms) {
   auto wire = cert.encode();
   if (!wire) return wire.error();
-  json doc = {{"cert_data", to_base64(*wire)},
+  return json{{"cert_data", to_base64(*wire)},
               {"node_id", cert.node_id},
               {"tier", std::string(security::tier_name(cert.tier))},
               {"subject", to_hex(ByteView(cert.subject_public_key))},
               {"issuer", to_hex(ByteView(cert.issuer_public_key))},
               {"permissions", cert.permissions},
               {"expires_at_ms", cert.expires_at_ms},
-              {"written_at_ms", now_ms}};
-  return docs_.put_json(key_for(kCertificatesCollection, cert.subject_public_key), doc, now_ms);
+              {"written_at_ms", written_at_ms}};
 }
 
-Status CertificateStore::publish_revocation(const security::Revocation& revocation,
-                                            UnixMillis now_ms) {
-  PEAT_TRY_STATUS(bundle_.add_revocation(revocation));
+Result<json> revocation_document(const security::Revocation& revocation) {
   auto wire = revocation.encode();
   if (!wire) return wire.error();
-  json doc = {{"subject", to_hex(ByteView(revocation.subject_public_key))},
+  return json{{"subject", to_hex(ByteView(revocation.subject_public_key))},
               {"reason", revocation.reason},
               {"timestamp_ms", revocation.revoked_at_ms},
               {"issuer", to_hex(ByteView(revocation.issuer_public_key))},
               {"revocation_data", to_base64(*wire)}};
-  return docs_.put_json(key_for(kRevocationsCollection, revocation.subject_public_key), doc,
+}
+
+Status CertificateStore::publish_certificate(const security::MeshCertificate& cert,
+                                             UnixMillis now_ms) {
+  auto doc = certificate_document(cert, now_ms);
+  if (!doc) return doc.error();
+  PEAT_TRY_STATUS(bundle_.add_certificate(cert, now_ms));
+  return docs_.put_json(key_for(kCertificatesCollection, cert.subject_public_key), *doc, now_ms);
+}
+
+Status CertificateStore::publish_revocation(const security::Revocation& revocation,
+                                            UnixMillis now_ms) {
+  auto doc = revocation_document(revocation);
+  if (!doc) return doc.error();
+  PEAT_TRY_STATUS(bundle_.add_revocation(revocation));
+  return docs_.put_json(key_for(kRevocationsCollection, revocation.subject_public_key), *doc,
                         now_ms);
 }
 

@@ -3,7 +3,9 @@
 # serves enrollment (one-time tokens) and requires certificates; `peat-mesh enroll` gets
 # certificates over QUIC for alpha itself and for bravo; bravo joins with its certificate and
 # both admit each other; a reused token is denied with the reason; charlie, without a
-# certificate, is refused by alpha with a clear log line. Every wait is bounded.
+# certificate, is refused by alpha with a clear log line; `peat-mesh revoke` signs a revocation
+# of bravo, written through bravo's own broker, and once it syncs to alpha, alpha cuts bravo
+# off. Every wait is bounded.
 # Usage: certificates_e2e.sh <peat-mesh-node> <peat-mesh>
 set -uo pipefail
 NODE="$1"
@@ -88,6 +90,20 @@ start charlie "$PC" PEAT_AUTHORITY_KEY="$AUTH"
 check "alpha refuses charlie with the reason" wait_log "$WORK/alpha.log" "peer charlie refused"
 check "charlie learns why" wait_log "$WORK/charlie.log" "peer alpha refused by peer"
 check "alpha never connects charlie" bash -c "! grep -q 'Peer connected node_id=charlie' '$WORK/alpha.log'"
+
+# Revoke bravo: the document goes into bravo's store (its broker), syncs to alpha.
+env -i PATH="$PATH" PEAT_FORMATION_SECRET="$SECRET" "$CLI" revoke --hostname bravo \
+  --reason "device lost" --out "$WORK/rev.json" 2>"$WORK/revoke.err"
+check "revoke: document written" grep -q revocation_data "$WORK/rev.json"
+BRAVO_KEY="$(sed -n 's/.*"subject":"\([0-9a-f]*\)".*/\1/p' "$WORK/rev.json")"
+BRAVO_BROKER="$(sed -n 's/.*broker listening on [0-9.]*:\([0-9]*\).*/\1/p' "$WORK/bravo.log" | head -1)"
+curl -s -o "$WORK/put.out" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
+  --data @"$WORK/rev.json" "http://127.0.0.1:$BRAVO_BROKER/api/v1/documents/revocations/$BRAVO_KEY" \
+  >"$WORK/put.code"
+check "revocation PUT on bravo: 2xx ($(cat "$WORK/put.code"))" grep -q '^2' "$WORK/put.code"
+check "alpha applies the synced revocation" wait_log "$WORK/alpha.log" "Certificate revocation applied"
+check "alpha cuts bravo off" wait_log "$WORK/alpha.log" "peer bravo refused: CERTIFICATE_REVOKED"
+check "bravo is told why" wait_log "$WORK/bravo.log" "refused by peer: CERTIFICATE_REVOKED"
 
 if [ $failures -ne 0 ]; then
   for f in alpha bravo charlie; do echo "--- $f.log" >&2; grep -v '^DBG' "$WORK/$f.log" | tail -25 >&2; done

@@ -21,10 +21,18 @@
 #include "peat/security/trust.hpp"
 #include "peat/store/document_store.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace peat::mesh {
 
 inline constexpr std::string_view kCertificatesCollection = "certificates";
 inline constexpr std::string_view kRevocationsCollection = "revocations";
+
+// The documents above (what publish_* write), e.g. for a tool that writes a revocation through
+// a node's broker: PUT /api/v1/documents/revocations/<subject hex>.
+Result<nlohmann::json> certificate_document(const security::MeshCertificate& cert,
+                                            UnixMillis written_at_ms);
+Result<nlohmann::json> revocation_document(const security::Revocation& revocation);
 
 class CertificateStore {
  public:
