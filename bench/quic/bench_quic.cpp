@@ -3,6 +3,8 @@
 //   handshake latency (median), message and datagram round trip vs a raw UDP ping-pong.
 // Sender and receiver run on two threads, each with its own IoLoop (or socket), like two nodes.
 // Usage: bench_quic [MiB per bulk run, default 256] [runs, default 3] [message KiB, default 64]
+//                   [only: "1", "16" or "u" (a stream per message) runs just that QUIC bulk
+//                    transfer, e.g. under perf]
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sodium.h>
@@ -16,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -139,7 +142,14 @@ double loop_cpu_seconds(runtime::IoLoop& loop) {
   return out.load();
 }
 
-Bulk quic_bulk(std::size_t total, std::size_t message_size, bool sixteen_streams) {
+enum class Spread : std::uint8_t {
+  kOneStream,        // message_size messages on the ordered Blobs channel
+  kSixteen,          // 16 messages of total/16 bytes, each on its own stream
+  kStreamPerMessage  // message_size messages, each on its own stream (up to 256 open at once)
+};
+
+Bulk quic_bulk(std::size_t total, std::size_t message_size, Spread spread) {
+  const bool sixteen_streams = spread == Spread::kSixteen;
   Node server(2);
   Node client(1, total + (1 << 20));
   std::atomic<std::uint64_t> received{0};
@@ -158,9 +168,9 @@ Bulk quic_bulk(std::size_t total, std::size_t message_size, bool sixteen_streams
   const Bytes chunk(size, 0x5a);
   std::size_t queued = 0;
   while (queued + size <= total) {
-    const Status s = sixteen_streams
-                         ? client.transport->send_unordered(peer, Channel::kBlobs, chunk)
-                         : client.transport->send(peer, Channel::kBlobs, chunk);
+    const Status s = spread == Spread::kOneStream
+                         ? client.transport->send(peer, Channel::kBlobs, chunk)
+                         : client.transport->send_unordered(peer, Channel::kBlobs, chunk);
     if (!s.ok()) return {};
     queued += size;
   }
@@ -365,12 +375,28 @@ int main(int argc, char** argv) {
   const std::size_t total = mb * 1024 * 1024;
   if (sodium_init() < 0) return 1;
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  if (argc > 4) {
+    const std::string only = argv[4];
+    const Spread spread = only == "16"  ? Spread::kSixteen
+                          : only == "u" ? Spread::kStreamPerMessage
+                                        : Spread::kOneStream;
+    const char* name = only == "16"  ? "16 streams"
+                       : only == "u" ? "a stream per message"
+                                     : "1 stream";
+    for (int r = 0; r < runs; ++r) {
+      const Bulk b = quic_bulk(total, message_size, spread);
+      std::printf(
+          "QUIC %s: %.0f / %.0f MB/s wall / CPU-limited (sender / receiver CPU %.2f / %.2f s)\n",
+          name, b.wall_mbps, b.cpu_mbps, b.sender_cpu_s, b.receiver_cpu_s);
+    }
+    return 0;
+  }
 
   std::vector<double> raw, one, sixteen, raw_cpu, one_cpu, sixteen_cpu;
   for (int r = 0; r < runs; ++r) {
     const Bulk b0 = raw_udp_blast(total);
-    const Bulk b1 = quic_bulk(total, message_size, false);
-    const Bulk b16 = quic_bulk(total, message_size, true);
+    const Bulk b1 = quic_bulk(total, message_size, Spread::kOneStream);
+    const Bulk b16 = quic_bulk(total, message_size, Spread::kSixteen);
     raw.push_back(b0.wall_mbps);
     one.push_back(b1.wall_mbps);
     sixteen.push_back(b16.wall_mbps);

@@ -1,5 +1,6 @@
-// Outside bytes into the QUIC stack: the connection-id peek, the Initial check, and a server
-// connection fed the input as its first datagram followed by more datagrams.
+// Outside bytes into the QUIC stack: the connection-id peek, the Initial check, the stateless
+// reset answer (always shorter than its trigger), and a server connection fed the input as its
+// first datagram followed by more datagrams, each also offered as a possible stateless reset.
 // Input: datagram (u16 BE length ‖ bytes)*; the first one is offered as a client Initial.
 #include <netinet/in.h>
 #include <sodium.h>
@@ -49,19 +50,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     pos += 2 + len;
   }
   if (datagrams.empty()) datagrams.emplace_back(data, size);
+  SeededRng rng(1);
+  const ResetKey key{};
+  std::array<std::uint8_t, 64> reset{};
   for (ByteView d : datagrams) {
     (void)destination_cid(d);
     (void)is_initial_packet(d);
+    const std::size_t n = write_stateless_reset(reset, key, d, rng);
+    if (n != 0 && (n >= d.size() || n > reset.size())) __builtin_trap();
   }
-  SeededRng rng(1);
   const Instant now = Instant{} + std::chrono::hours(1);
   ConnectionOptions options;
   options.tls = tls;
   options.alpns = {std::string(kAlpnSync)};
+  options.reset_key = key;
   auto server = Connection::accept(options, endpoint(2000), endpoint(1000), datagrams[0], rng, now);
   if (!server.ok()) return 0;
   std::vector<std::uint8_t> out(65507);
   for (std::size_t i = 1; i < datagrams.size(); ++i) {
+    (void)(*server)->receive_unrouted(datagrams[i], now);
     (*server)->receive(datagrams[i], now);
     std::size_t segment = 0;
     (void)(*server)->write_datagrams(out, segment, 64, now);
