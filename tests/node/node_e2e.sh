@@ -3,7 +3,9 @@
 # clear line, SIGTERM stops a running node cleanly (exit 0, within 10 s), flags override env.
 # mdns: two nodes find each other by mDNS inside a network namespace the test creates (only its
 # loopback, multicast on), connect, and sync a document; skipped (77) without root/ip netns.
-# Usage: node_e2e.sh <peat-mesh-node> <case>   (case: bad-config | sigterm | flags | mdns)
+# blobs: two nodes on 127.0.0.1 (static discovery); a 1 MiB blob posted to one node's broker is
+# fetched by the other by hash and served back identical; the stopped node is seen leaving.
+# Usage: node_e2e.sh <peat-mesh-node> <case>   (case: bad-config | sigterm | flags | mdns | blobs)
 set -uo pipefail
 BIN="$1"
 CASE="$2"
@@ -139,6 +141,67 @@ case "$CASE" in
       rc=$?
       check "mdns-$i exit status 0 after SIGTERM (got $rc)" [ $rc -eq 0 ]
     done
+    [ $failures -eq 0 ] || tail -20 "$WORK"/log-* >&2
+    ;;
+  blobs)
+    BASE=$(free_port)
+    trap 'for p in $(cat "$WORK"/pid-* 2>/dev/null); do kill -KILL $p 2>/dev/null; done; rm -rf "$WORK"' EXIT
+    # http PORT METHOD PATH [BODY_FILE]: one request over bash /dev/tcp; the raw reply on stdout.
+    http() {
+      timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/$0 || exit 0
+        len=0; [ -n "$3" ] && len=$(stat -c %s "$3")
+        printf "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" "$1" "$2" "$len" >&3
+        [ -n "$3" ] && cat "$3" >&3
+        cat <&3' "$@" 2>/dev/null
+    }
+    for i in a b; do
+      other=b; [ $i = b ] && other=a
+      port=$BASE; [ $other = b ] && port=$((BASE + 1))
+      printf '[[peers]]\nnode_id = "e2e-%s"\naddresses = ["127.0.0.1:%s"]\n' "$other" "$port" >"$WORK/peers-$i.toml"
+    done
+    for i in a b; do
+      n=0; [ $i = b ] && n=1
+      env -i PATH="$PATH" PEAT_FORMATION_SECRET="$SECRET" HOSTNAME="e2e-$i" PEAT_DISCOVERY=static \
+        PEAT_STATIC_PEERS="$WORK/peers-$i.toml" PEAT_DATA_DIR="$WORK/data-$i" PEAT_LITE_PORT=off \
+        PEAT_IROH_BIND_PORT=$((BASE + n)) PEAT_BROKER_PORT=$((BASE + 2 + n)) \
+        "$BIN" --bind-host 127.0.0.1 --broker-bind 127.0.0.1 >"$WORK/out-$i" 2>"$WORK/log-$i" &
+      echo $! >"$WORK/pid-$i"
+    done
+    ok=0
+    for _ in $(seq 1 80); do
+      if http $((BASE + 3)) GET /api/v1/peers | grep -q '"id":"e2e-a"'; then ok=1; break; fi
+      sleep 0.25
+    done
+    check "e2e-b connected to e2e-a" [ $ok -eq 1 ]
+    head -c 1048576 /dev/urandom >"$WORK/blob.bin"
+    want=$(sha256sum "$WORK/blob.bin" | cut -d' ' -f1)
+    posted=$(http $((BASE + 2)) POST /api/v1/blobs "$WORK/blob.bin")
+    check "POST /api/v1/blobs on e2e-a: 201" grep -q "HTTP/1.1 201" <<<"$posted"
+    check "hash = SHA-256 of the bytes" grep -q "\"hash\":\"$want\"" <<<"$posted"
+    printf '{"peer":"e2e-a"}' >"$WORK/fetch.json"
+    fetched=$(http $((BASE + 3)) POST "/api/v1/blobs/$want/fetch" "$WORK/fetch.json")
+    check "fetch on e2e-b: 202 or 200" grep -Eq "HTTP/1.1 20[02]" <<<"$fetched"
+    ok=0
+    for _ in $(seq 1 80); do
+      if http $((BASE + 3)) GET "/api/v1/blobs/$want/status" | grep -q '"state":"complete"'; then ok=1; break; fi
+      sleep 0.25
+    done
+    check "e2e-b: fetch complete" [ $ok -eq 1 ]
+    http $((BASE + 3)) GET "/api/v1/blobs/$want" >"$WORK/got"
+    got=$(tail -c 1048576 "$WORK/got" | sha256sum | cut -d' ' -f1)
+    check "e2e-b serves the same bytes" [ "$got" = "$want" ]
+    kill -TERM "$(cat "$WORK/pid-b")"
+    wait "$(cat "$WORK/pid-b")"
+    check "e2e-b exit status 0 after SIGTERM" [ $? -eq 0 ]
+    ok=0
+    for _ in $(seq 1 40); do
+      if grep -q 'Peer disconnected node_id=e2e-b reason=remote closed' "$WORK/log-a"; then ok=1; break; fi
+      sleep 0.1
+    done
+    check "e2e-a saw e2e-b leave (remote closed)" [ $ok -eq 1 ]
+    kill -TERM "$(cat "$WORK/pid-a")"
+    wait "$(cat "$WORK/pid-a")"
+    check "e2e-a exit status 0 after SIGTERM" [ $? -eq 0 ]
     [ $failures -eq 0 ] || tail -20 "$WORK"/log-* >&2
     ;;
   *) echo "unknown case $CASE" >&2; exit 2 ;;
