@@ -312,6 +312,22 @@ TEST_F(DepartureTest, CrashedPeerIsSeenWhileSendingToIt) {
   EXPECT_EQ(b.disconnected[0].reason, DisconnectReason::kNetworkError) << b.disconnected[0].detail;
 }
 
+// Dialling a port nobody listens on fails at the port unreachable of the first Initial, not
+// after the handshake timeout.
+TEST_F(DepartureTest, DiallingAClosedPortFailsAtOnce) {
+  Node a(loop, 1, long_idle);
+  std::uint16_t port = 0;
+  {
+    Node gone_node(loop, 2);
+    port = *gone_node.transport->local_port();
+  }  // stopped: its port is closed
+  a.transport->connect(peer_id_from_public_key(make_identity(2).public_key), {{"127.0.0.1", port}});
+  ASSERT_TRUE(gone(a));
+  EXPECT_EQ(a.disconnected[0].reason, DisconnectReason::kNetworkError) << a.disconnected[0].detail;
+  EXPECT_NE(a.disconnected[0].detail.find("port unreachable"), std::string::npos)
+      << a.disconnected[0].detail;
+}
+
 // A node restarts on the same port before its peers noticed it was gone: the new run does not
 // know the old connections, so it answers their next packet with a stateless reset (its tokens
 // come from the identity's reset key), and the peer drops the connection at once.
