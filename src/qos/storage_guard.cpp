@@ -1,6 +1,8 @@
 #include "peat/qos/storage_guard.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 
 namespace peat::qos {
 
@@ -132,14 +134,24 @@ void StorageGuard::schedule() {
 
 void StorageGuard::apply_lifecycle(UnixMillis now, GuardCycleReport& report) {
   std::size_t actions = 0;
-  const double pressure = storage_.storage_pressure();
   const Instant start = loop_.now();
   const Duration budget = std::chrono::milliseconds(controller_.config().max_cycle_duration_ms);
-  for (const StoredDocument& doc : storage_.documents()) {
+  // Evicted-first classes first, oldest first; the pressure is re-read for every document, so
+  // pressure-driven evictions stop as soon as the class's level is no longer exceeded.
+  std::vector<StoredDocument> docs = storage_.documents();
+  const RetentionPolicies& retention = storage_.retention();
+  std::stable_sort(docs.begin(), docs.end(), [&](const StoredDocument& a, const StoredDocument& b) {
+    auto pa = retention.get(a.qos_class).eviction_priority;
+    auto pb = retention.get(b.qos_class).eviction_priority;
+    if (pa != pb) return pa < pb;
+    return a.stored_at < b.stored_at;
+  });
+  for (const StoredDocument& doc : docs) {
     if (actions >= options_.max_lifecycle_actions) break;
     if (loop_.now() - start > budget) break;
     if (doc.is_protected || controller_.is_protected(doc.doc_id)) continue;
     const std::uint64_t age = doc.age_seconds(now);
+    const double pressure = storage_.storage_pressure();
     LifecycleDecision d =
         make_lifecycle_decision(options_.lifecycle.get(doc.qos_class), age, pressure);
     if (d == LifecycleDecision::kRetain) continue;

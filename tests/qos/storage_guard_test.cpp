@@ -277,6 +277,30 @@ TEST_F(StorageGuardTest, LifecycleEvictsUnderPressureAndSkipsImmutable) {
   EXPECT_TRUE(store_->base().contains("normal:n0"));
 }
 
+TEST_F(StorageGuardTest, LifecyclePressureEvictionStopsWhenTheClassLevelIsMet) {
+  // 10 Low documents, 6 min old (past the 5 min minimum, before the 1 h TTL), soft delete off.
+  LifecyclePolicies lifecycle;
+  LifecyclePolicy low = LifecyclePolicy::for_qos_class(QosClass::kLow);
+  low.use_soft_delete = false;
+  lifecycle.set(QosClass::kLow, low);
+  for (int i = 0; i < 10; ++i) put("low:l" + std::to_string(i), 1000, kT0 + i);
+  StorageGuardOptions opts;
+  opts.lifecycle = lifecycle;
+  EvictionConfig cfg;
+  cfg.eviction_threshold = 0.99;  // keep the controller out of it
+  StorageGuard guard(*store_, loop_, classify,
+                     static_cast<std::uint64_t>(static_cast<double>(total_size()) / 0.8), cfg,
+                     opts);
+  ASSERT_TRUE(guard.start().ok());
+  GuardCycleReport r = guard.run_cycle(kT0 + 6 * kMinute);
+  // From 0.8 down to Low's level 0.75: one document (to 0.72), not all ten.
+  EXPECT_EQ(r.lifecycle_evicted, 1u);
+  EXPECT_FALSE(store_->base().contains("low:l0"));  // the oldest
+  EXPECT_TRUE(store_->base().contains("low:l1"));
+  EXPECT_LE(guard.storage().storage_pressure(), 0.75);
+  EXPECT_FALSE(r.eviction);
+}
+
 TEST_F(StorageGuardTest, CompactsBeforeEvicting) {
   // Many small edits leave a tail; compaction (the compression step) shrinks it.
   for (int i = 0; i < 60; ++i) {
