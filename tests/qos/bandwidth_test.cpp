@@ -43,6 +43,17 @@ TEST(Bandwidth, ConfigValidate) {
   EXPECT_TRUE(c.build(kT0).ok());
 }
 
+TEST(Bandwidth, ConfigValidateBoundaries) {
+  BandwidthConfig c = BandwidthConfig::default_tactical();           // guaranteed sum 90
+  c.quotas[qos_index(QosClass::kBulk)].min_guaranteed_percent = 15;  // sum exactly 100
+  EXPECT_TRUE(c.validate().ok());
+  c.quotas[qos_index(QosClass::kLow)].max_burst_percent = 15;  // burst == guaranteed
+  EXPECT_TRUE(c.validate().ok());
+  c.quotas[qos_index(QosClass::kLow)].max_burst_percent = 14;
+  EXPECT_FALSE(c.validate().ok());
+  EXPECT_FALSE(c.build(kT0).ok());
+}
+
 TEST(Bandwidth, ConfigJsonRoundTripAndErrors) {
   BandwidthConfig c = BandwidthConfig::default_standard();
   c.quotas[qos_index(QosClass::kBulk)].max_burst_percent = 25;

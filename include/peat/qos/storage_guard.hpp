@@ -9,8 +9,8 @@
 // DocumentStore::evict. Eviction is local: no tombstone, and the store refuses peer copies of an
 // evicted key ("EVICTED"), so sync cannot bring it back. Everything lands in the audit log.
 //
-// Threads: start/stop/run_cycle on the loop's thread; store change callbacks may come from any
-// writer thread (the accounting is locked).
+// Threads: construct, start, stop, run_cycle and destroy on the loop's thread; store change
+// callbacks may come from any writer thread (the accounting is locked).
 #pragma once
 
 #include <chrono>
