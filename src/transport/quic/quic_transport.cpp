@@ -577,6 +577,28 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
   void on_established(std::uint64_t id, Link& l) {
     const PeerId peer = l.conn->peer_id();
     if (l.outgoing) connecting.erase(l.dialled);
+    if (auto existing = by_peer.find(peer); existing != by_peer.end() && existing->second != id &&
+                                            links.at(existing->second).outgoing == l.outgoing) {
+      // Both connections dialled by the same side: no simultaneous dial, but a peer that dials
+      // again (it restarted, or gave up on the old connection without our noticing). The new
+      // connection replaces the old one, which is reported as ended first.
+      const std::uint64_t old_id = existing->second;
+      Link& old = links.at(old_id);
+      old.silent = true;
+      old.conn->close(0, "superseded by a new connection", now());
+      post_flush(old_id);
+      by_peer.erase(existing);
+      if (events.on_disconnected) {
+        events.on_disconnected(peer, DisconnectReason::kRemoteClosed,
+                               "peer opened a new connection (it restarted or lost the old one)");
+      }
+      auto again = links.find(id);  // the callback may have re-entered the transport
+      if (again == links.end() || again->second.conn->is_closed() || by_peer.count(peer)) return;
+      by_peer[peer] = id;
+      again->second.reported = true;
+      if (events.on_connected) events.on_connected(peer);
+      return;
+    }
     if (auto existing = by_peer.find(peer); existing != by_peer.end() && existing->second != id) {
       // Both sides dialled at once. Both keep the connection dialled by the smaller peer id.
       const PeerId& self_id = tls->peer_id();

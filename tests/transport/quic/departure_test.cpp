@@ -170,7 +170,7 @@ TEST_F(DepartureTest, ReconnectDuringTheClosingPeriod) {
 class HandDrivenPeer {
  public:
   // Dials `server`.
-  HandDrivenPeer(std::uint8_t tag, const Node& server) : tag_(tag), rng_(tag) {
+  HandDrivenPeer(std::uint8_t tag, const Node& server) : tag_(tag), rng_(tag + 100u) {
     open_socket();
     sockaddr_in sin{};
     sin.sin_family = AF_INET;
@@ -184,7 +184,7 @@ class HandDrivenPeer {
   }
   // Waits to be dialled. Its reset tokens are made with the key a QuicTransport of the same
   // identity derives, like a node whose earlier run this stands for.
-  explicit HandDrivenPeer(std::uint8_t tag) : tag_(tag), rng_(tag) {
+  explicit HandDrivenPeer(std::uint8_t tag) : tag_(tag), rng_(tag + 100u) {
     open_socket();
     accept_ = true;
   }
@@ -310,6 +310,40 @@ TEST_F(DepartureTest, CrashedPeerIsSeenWhileSendingToIt) {
   ASSERT_TRUE(b.transport->send(b.connected[0], Channel::kSync, pattern(200'000, 3)).ok());
   ASSERT_TRUE(gone(b));
   EXPECT_EQ(b.disconnected[0].reason, DisconnectReason::kNetworkError) << b.disconnected[0].detail;
+}
+
+// A dialling node restarts and dials again while its peer still holds the old connection (the
+// old address swallows packets silently, as behind a NAT or a firewall: no ICMP, no reset).
+// The new connection replaces the stale one at once, whichever peer id is smaller (the
+// simultaneous-dial rule must not keep the stale connection and refuse the new one), and the
+// peer reports the old connection's end before the new one.
+TEST_F(DepartureTest, RestartedDiallerReplacesItsOldConnection) {
+  for (const auto& [dialler, listener] : {std::pair{1, 2}, std::pair{2, 1}}) {
+    SCOPED_TRACE("dialler " + std::to_string(dialler));
+    Node b(loop, static_cast<std::uint8_t>(listener), long_idle);
+    HandDrivenPeer old_run(static_cast<std::uint8_t>(dialler), b);
+    ASSERT_TRUE(loop.run_until(
+        [&] {
+          old_run.pump();
+          return old_run.connected() && b.connected.size() == 1;
+        },
+        kLimit));
+    // From here on the old run is silent: its socket stays open but nobody reads it.
+    Node a(loop, static_cast<std::uint8_t>(dialler), long_idle);
+    ASSERT_TRUE(connect(a, b));
+    ASSERT_EQ(b.connected.size(), 2u);
+    ASSERT_EQ(b.disconnected.size(), 1u);
+    EXPECT_EQ(b.disconnected[0].peer, a.id());
+    EXPECT_EQ(b.disconnected[0].reason, DisconnectReason::kRemoteClosed);
+    EXPECT_NE(b.disconnected[0].detail.find("new connection"), std::string::npos)
+        << b.disconnected[0].detail;
+    ASSERT_TRUE(a.transport->send(b.id(), Channel::kSync, to_bytes("back")).ok());
+    ASSERT_TRUE(loop.run_until([&] { return b.count(Channel::kSync) == 1; }, kLimit));
+    loop.run_for(100ms);
+    EXPECT_TRUE(a.disconnected.empty());
+    EXPECT_EQ(b.disconnected.size(), 1u);
+    EXPECT_TRUE(b.transport->is_connected(a.id()));
+  }
 }
 
 // Dialling a port nobody listens on fails at the port unreachable of the first Initial, not
