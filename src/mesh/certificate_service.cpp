@@ -211,7 +211,14 @@ void CertificateService::on_connected(const transport::PeerId& peer,
 
 bool CertificateService::on_control(const transport::PeerId& peer, ByteView message) {
   if (!is_gate_message(message)) return false;
-  apply_decision(gate_.on_control(peer, message, loop_.unix_millis()));
+  auto d = gate_.on_control(peer, message, loop_.unix_millis());
+  // Answer the peer's first presentation with ours once more: the transport drops messages that
+  // arrive before it reports the connection, which can swallow the one sent on connect.
+  if (message.size() > 4 && message[4] == static_cast<std::uint8_t>(GateMessage::Type::kPresent) &&
+      d.verdict != GateVerdict::kRefused && gate_.verdict(peer) && echoed_.insert(peer).second) {
+    (void)transport_.send(peer, transport::Channel::kControl, gate_.presentation());
+  }
+  apply_decision(d);
   return true;
 }
 
@@ -230,6 +237,7 @@ bool CertificateService::on_sync(const transport::PeerId& peer, Bytes& message) 
 
 void CertificateService::on_disconnected(const transport::PeerId& peer) {
   gate_.on_disconnected(peer);
+  echoed_.erase(peer);
 }
 
 bool CertificateService::admits_handshake(const security::PublicKeyBytes& key) const {

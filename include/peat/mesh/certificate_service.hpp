@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -121,6 +122,7 @@ class CertificateService {
     UnixMillis delay = 0;
   };
   std::map<transport::PeerId, Backoff> refused_by_;
+  std::set<transport::PeerId> echoed_;  // peers we re-sent our presentation to
   std::optional<TimerId> deadline_timer_;
   std::optional<TimerId> sweep_timer_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
