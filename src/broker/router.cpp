@@ -220,8 +220,10 @@ HttpResponse blob_route(BrokerBackend& backend, const RouterOptions& options,
       } else if (auto h = request.headers.find("x-blob-name"); h != request.headers.end()) {
         name = h->second;
       }
+      // curl's default for a body (-d, --data-binary) says nothing about the blob.
       std::optional<std::string> type;
-      if (auto h = request.headers.find("content-type"); h != request.headers.end()) {
+      if (auto h = request.headers.find("content-type");
+          h != request.headers.end() && h->second != "application/x-www-form-urlencoded") {
         type = h->second;
       }
       auto added = backend.add_blob(request.body, name, type);

@@ -47,7 +47,8 @@ void log_exception(std::exception_ptr e) {
   }
 }
 
-HttpRequest to_request(const http::request<http::string_body>& req) {
+// Takes the body over (a blob upload may be large); the headers stay readable.
+HttpRequest to_request(http::request<http::string_body>& req) {
   HttpRequest r;
   r.method = std::string(req.method_string());
   r.target = std::string(req.target());
@@ -56,7 +57,7 @@ HttpRequest to_request(const http::request<http::string_body>& req) {
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     r.headers[name] = std::string(field.value());
   }
-  r.body = req.body();
+  r.body = std::move(req.body());
   return r;
 }
 

@@ -29,7 +29,7 @@ class MeshBackend final : public broker::BrokerBackend {
   Result<broker::OtaStarted> start_ota(const std::string& peer_id, std::string firmware,
                                        std::string version) override;
   std::optional<broker::OtaStatus> ota_status(const std::string& peer_id) override;
-  Result<broker::BlobSummary> add_blob(std::string data, std::optional<std::string> name,
+  Result<broker::BlobSummary> add_blob(const std::string& data, std::optional<std::string> name,
                                        std::optional<std::string> content_type) override;
   Result<std::vector<broker::BlobSummary>> list_blobs() override;
   Result<broker::BlobFile> blob_file(const std::string& hash) override;

@@ -1319,7 +1319,8 @@ std::optional<broker::OtaStatus> MeshBackend::ota_status(const std::string& peer
   return r ? *r : std::nullopt;
 }
 
-Result<broker::BlobSummary> MeshBackend::add_blob(std::string data, std::optional<std::string> name,
+Result<broker::BlobSummary> MeshBackend::add_blob(const std::string& data,
+                                                  std::optional<std::string> name,
                                                   std::optional<std::string> content_type) {
   return blob_add(mesh_, ByteView(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()),
                   std::move(name), std::move(content_type));

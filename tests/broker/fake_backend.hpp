@@ -68,12 +68,12 @@ class FakeBackend : public BrokerBackend {
     return OtaStatus{7, "transferring", 50, 1, 2, 3};
   }
   // Blobs in memory; blob_file writes the content to a file in a temporary folder.
-  Result<BlobSummary> add_blob(std::string data, std::optional<std::string> name,
+  Result<BlobSummary> add_blob(const std::string& data, std::optional<std::string> name,
                                std::optional<std::string> type) override {
     auto digest =
         Sha256::digest(ByteView(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
     BlobSummary b{to_hex(ByteView(digest.data(), digest.size())), data.size(), name, type};
-    blobs[b.hash] = {b, std::move(data)};
+    blobs[b.hash] = {b, data};
     return b;
   }
   Result<std::vector<BlobSummary>> list_blobs() override {

@@ -244,6 +244,12 @@ TEST_F(RouterTest, BlobErrors) {
   EXPECT_EQ(call("GET", "/api/v1/blobs/" + h + "/fetch").status, 405);
   EXPECT_EQ(call("GET", "/api/v1/blobs/" + h + "/other").status, 404);
 
+  // curl's default Content-Type for a body is not kept as the blob's type.
+  auto form =
+      call("POST", "/api/v1/blobs", "abc", {{"content-type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(form.status, 201);
+  EXPECT_TRUE(body(form)["content_type"].is_null());
+
   Router small(backend, RouterOptions{std::nullopt, 8});
   auto r = small.handle({"POST", "/api/v1/blobs", {}, "123456789"});
   EXPECT_EQ(r.status, 413);

@@ -128,7 +128,7 @@ class BrokerBackend {
   // Blobs. `hash` is always 64 hex characters (the router checks). Errors: "BAD_REQUEST" → 400,
   // "NOT_FOUND" → 404, "NOT_CONNECTED" (the peer is known but not connected) → 409,
   // "UNSUPPORTED" → 501, else 500.
-  virtual Result<BlobSummary> add_blob(std::string data, std::optional<std::string> name,
+  virtual Result<BlobSummary> add_blob(const std::string& data, std::optional<std::string> name,
                                        std::optional<std::string> content_type) {
     (void)data, (void)name, (void)content_type;
     return make_error("UNSUPPORTED", "blobs are not available on this node");
