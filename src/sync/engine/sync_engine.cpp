@@ -1044,8 +1044,12 @@ void SyncEngine::set_topology(std::optional<SyncTopology> topology) {
   std::optional<SyncTopology> old = std::move(m.topology);
   m.topology = std::move(topology);
   for (auto& [pid, peer] : m.peers) {
-    // The peer may not know anything changed here: start a round from this side.
-    if (role_of(old, pid) != role_of(m.topology, pid)) m.resync_peer(pid, *peer, true);
+    if (role_of(old, pid) == role_of(m.topology, pid)) continue;
+    // Tombstones chosen under the old role are re-chosen (a partly sent backlog restarts;
+    // repeats are no-ops), and the peer may not know anything changed here: start a round
+    // from this side.
+    peer->tombstone_backlog.clear();
+    m.resync_peer(pid, *peer, true);
   }
 }
 

@@ -45,18 +45,23 @@ SyncEngineConfig tree_config() {
 
 // "up" / "down" / "notes" keep tombstones (delete-wins), so deletes travel as tombstones;
 // "cells" is UpOnly + LatestOnly by default.
-void build_tree(Mesh& m) {
+void set_tree_topology(Mesh& m) {
+  m.set_topology("root", {std::nullopt, {"m1", "m2"}});
+  m.set_topology("m1", {"root", {"l1", "l2"}});
+  m.set_topology("m2", {"root", {"l3", "l4"}});
+  for (auto l : {"l1", "l2"}) m.set_topology(l, {"m1", {}});
+  for (auto l : {"l3", "l4"}) m.set_topology(l, {"m2", {}});
+}
+
+// `with_view` false: the links come up as a flat mesh; call set_tree_topology later.
+void build_tree(Mesh& m, bool with_view = true) {
   m.set_store_setup([](store::DocumentStore& s) {
     for (auto c : {"up", "down", "notes"}) {
       s.base().policies().set(c, store::DeletionPolicy::tombstone(std::chrono::hours(1), true));
     }
   });
   for (const auto& n : kAll) m.add(n);
-  m.set_topology("root", {std::nullopt, {"m1", "m2"}});
-  m.set_topology("m1", {"root", {"l1", "l2"}});
-  m.set_topology("m2", {"root", {"l3", "l4"}});
-  for (auto l : {"l1", "l2"}) m.set_topology(l, {"m1", {}});
-  for (auto l : {"l3", "l4"}) m.set_topology(l, {"m2", {}});
+  if (with_view) set_tree_topology(m);
   m.link("root", "m1");
   m.link("root", "m2");
   m.link("m1", "l1");
@@ -176,6 +181,31 @@ TEST(SyncTopology, NoViewIsAFlatMesh) {
   m.write("l2", "down:x", "l2", 1);
   ASSERT_TRUE(m.loop().run_until([&] { return has(m, "l2", "up:r1") && has(m, "root", "down:x"); },
                                  seconds(5)));
+}
+
+// The view usually arrives after the links are up (topology formation): from then on the
+// directions apply, to new writes and to what the re-run exchange offers; nothing that already
+// flooded is taken back.
+TEST(SyncTopology, ViewSetAfterConnectAppliesFromThenOn) {
+  Mesh m(94, tree_config());
+  build_tree(m, false);
+  m.write("l1", "up:early", "v", 1);
+  m.write("l2", "notes:n", "v", 1);
+  ASSERT_TRUE(m.run_until_converged({"up:early", "notes:n"}, seconds(5)));
+  EXPECT_EQ(holders(m, "up:early"), kAll);  // flat: flooded
+  set_tree_topology(m);
+  m.write("l1", "up:late", "v", 1);
+  m.write("l3", "down:late", "v", 1);
+  // An UpOnly delete goes up from wherever it is made, never down to the other copies.
+  ASSERT_TRUE(m.node("l3").engine->delete_document("up:early").ok());
+  m.loop().run_for(seconds(2));
+  EXPECT_EQ(holders(m, "up:late"), (Names{"root", "m1", "l1"}));
+  EXPECT_EQ(holders(m, "down:late"), (Names{"l3"}));
+  EXPECT_EQ(tombstone_holders(m, "up:early"), (Names{"root", "m2", "l3"}));
+  EXPECT_EQ(holders(m, "up:early"), (Names{"m1", "l1", "l2", "l4"}));
+  for (const auto& n : kAll) {
+    EXPECT_TRUE(m.node(n).errors.empty()) << n << ": " << m.node(n).errors.front().to_string();
+  }
 }
 
 // Loss, reordering and a partition of one subtree, with writes on both sides, then heal: every
