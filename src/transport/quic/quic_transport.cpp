@@ -33,6 +33,10 @@ constexpr auto kStopFlushLimit = std::chrono::milliseconds(100);
 // Stateless resets sent per second at most (each answers a packet for a connection we do not
 // know, e.g. one a previous run of this node left behind).
 constexpr std::uint32_t kResetsPerSecond = 100;
+// Two connections with a peer, dialled from both ends, are a simultaneous dial if the newer one
+// began within this long after the older one was established (covering a lost and resent
+// Initial, ~1 s); later, the peer dialled again because it lost the older one.
+constexpr auto kDialRaceWindow = std::chrono::seconds(2);
 
 UdpEndpoint to_udp_endpoint(const udp::endpoint& ep) {
   UdpEndpoint out;
@@ -86,6 +90,8 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     bool inherit = false;   // takes over a reported peer from a closed duplicate: no new event
     bool flush_posted = false;
     Instant last_activity{};
+    Instant created{};      // when the link was dialled or its first packet arrived
+    Instant established{};  // when it became the peer's connection (by_peer)
   };
 
   runtime::IoLoop& loop;
@@ -374,6 +380,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     l.outgoing = outgoing;
     l.dialled = dialled;
     l.last_activity = now();
+    l.created = now();
     for (Bytes& cid : l.conn->local_cids()) by_cid[cid] = id;
     return id;
   }
@@ -577,11 +584,15 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
   void on_established(std::uint64_t id, Link& l) {
     const PeerId peer = l.conn->peer_id();
     if (l.outgoing) connecting.erase(l.dialled);
-    if (auto existing = by_peer.find(peer); existing != by_peer.end() && existing->second != id &&
-                                            links.at(existing->second).outgoing == l.outgoing) {
-      // Both connections dialled by the same side: no simultaneous dial, but a peer that dials
-      // again (it restarted, or gave up on the old connection without our noticing). The new
-      // connection replaces the old one, which is reported as ended first.
+    const auto existing = by_peer.find(peer);
+    const bool redial = existing != by_peer.end() && existing->second != id &&
+                        (links.at(existing->second).outgoing == l.outgoing ||
+                         links.at(existing->second).established + kDialRaceWindow < l.created);
+    if (redial) {
+      // Not a simultaneous dial (both connections dialled by the same side, or the new one begun
+      // long after the old one was up) but a peer that dialled again: it restarted, or gave up
+      // on the old connection without our noticing. The new connection replaces the old one,
+      // which is reported as ended first.
       const std::uint64_t old_id = existing->second;
       Link& old = links.at(old_id);
       old.silent = true;
@@ -596,16 +607,18 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
       if (again == links.end() || again->second.conn->is_closed() || by_peer.count(peer)) return;
       by_peer[peer] = id;
       again->second.reported = true;
+      again->second.established = now();
       if (events.on_connected) events.on_connected(peer);
       return;
     }
-    if (auto existing = by_peer.find(peer); existing != by_peer.end() && existing->second != id) {
+    if (existing != by_peer.end() && existing->second != id) {
       // Both sides dialled at once. Both keep the connection dialled by the smaller peer id.
       const PeerId& self_id = tls->peer_id();
       const PeerId new_client = l.outgoing ? self_id : peer;
       Link& old = links.at(existing->second);
       if (new_client == std::min(self_id, peer)) {
         l.reported = true;  // inherits the peer's "connected" state
+        l.established = old.established;
         old.silent = true;
         old.conn->close(0, "duplicate connection", now());
         post_flush(existing->second);
@@ -618,6 +631,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     }
     by_peer[peer] = id;
     l.reported = true;
+    l.established = now();
     if (l.inherit) return;  // the peer never went away: it moved over from a duplicate
     if (events.on_connected) events.on_connected(peer);
   }
@@ -645,6 +659,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
         if (o.conn->is_established()) {
           by_peer[peer] = *other;
           o.reported = true;
+          o.established = l.established;
         }
         return;
       }

@@ -346,6 +346,39 @@ TEST_F(DepartureTest, RestartedDiallerReplacesItsOldConnection) {
   }
 }
 
+// The same when the old connection was ours (we dialled the peer's earlier run): once that
+// connection has been up for longer than a dial race can take (2 s), a dial from the peer
+// replaces it instead of being treated as the other half of a simultaneous dial.
+TEST_F(DepartureTest, PeerWeDialledDialsBackAfterARestart) {
+  for (const auto& [restarting, other] : {std::pair{1, 2}, std::pair{2, 1}}) {
+    SCOPED_TRACE("restarting " + std::to_string(restarting));
+    Node b(loop, static_cast<std::uint8_t>(other), long_idle);
+    HandDrivenPeer old_run(static_cast<std::uint8_t>(restarting));
+    b.transport->connect(
+        peer_id_from_public_key(make_identity(static_cast<std::uint8_t>(restarting)).public_key),
+        {{"127.0.0.1", old_run.port()}});
+    ASSERT_TRUE(loop.run_until(
+        [&] {
+          old_run.pump();
+          return old_run.connected() && b.connected.size() == 1;
+        },
+        kLimit));
+    loop.run_for(2100ms);  // the old run falls silent; the link has been up for a while
+    Node a(loop, static_cast<std::uint8_t>(restarting), long_idle);
+    ASSERT_TRUE(connect(a, b));
+    ASSERT_EQ(b.connected.size(), 2u);
+    ASSERT_EQ(b.disconnected.size(), 1u);
+    EXPECT_NE(b.disconnected[0].detail.find("new connection"), std::string::npos)
+        << b.disconnected[0].detail;
+    ASSERT_TRUE(a.transport->send(b.id(), Channel::kSync, to_bytes("back")).ok());
+    ASSERT_TRUE(b.transport->send(a.id(), Channel::kSync, to_bytes("welcome")).ok());
+    ASSERT_TRUE(loop.run_until(
+        [&] { return b.count(Channel::kSync) == 1 && a.count(Channel::kSync) == 1; }, kLimit));
+    EXPECT_TRUE(a.disconnected.empty());
+    EXPECT_EQ(b.disconnected.size(), 1u);
+  }
+}
+
 // Dialling a port nobody listens on fails at the port unreachable of the first Initial, not
 // after the handshake timeout.
 TEST_F(DepartureTest, DiallingAClosedPortFailsAtOnce) {
