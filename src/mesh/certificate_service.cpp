@@ -151,8 +151,10 @@ Status CertificateService::start() {
   }
   if (server_) {
     for (const auto& t : options_.tokens) {
-      spdlog::info("Registered enrollment token {}… tier={}{}", t.token.substr(0, 2),
-                   security::tier_name(t.tier), t.tier_defaulted ? " (default)" : "");
+      // Tokens are secrets: only a short prefix of long ones is logged.
+      std::string shown = t.token.size() >= 8 ? t.token.substr(0, 2) + "…" : "(short token)";
+      spdlog::info("Registered enrollment token {} tier={}{}", shown, security::tier_name(t.tier),
+                   t.tier_defaulted ? " (default)" : "");
     }
     if (options_.authority_key && *options_.authority_key != server_->authority_key())
       spdlog::warn(
