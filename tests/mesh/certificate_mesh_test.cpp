@@ -164,6 +164,30 @@ TEST_F(MeshFixture, RequiredRefusesAPeerWithoutACertificate) {
   ASSERT_TRUE(a->stop().ok());
 }
 
+TEST_F(MeshFixture, ARefusedPeerIsToldWhyAndLeaves) {
+  // B gates too (not required) but has no certificate: it presents an empty one, A refuses it at
+  // once and says why; B, which had admitted A (A's certificate is valid), closes and reports
+  // A as left.
+  peers_file("a.toml", {{"told-b", base + 13}});
+  peers_file("b.toml", {{"told-a", base + 12}});
+  auto ca = config("told-a", static_cast<std::uint16_t>(base + 12), "a.toml");
+  ca.authority_key = authority_hex();
+  ca.require_certificates = true;
+  ca.certificate_file = certificate_file(dir.path, "told-a");
+  auto cb = config("told-b", static_cast<std::uint16_t>(base + 13), "b.toml");
+  cb.authority_key = authority_hex();
+  Recorder ra, rb;
+  auto a = make(ca);
+  auto b = make(cb);
+  a->subscribe(ra.callback());
+  b->subscribe(rb.callback());
+  ASSERT_TRUE(a->start().ok());
+  ASSERT_TRUE(b->start().ok());
+  ASSERT_TRUE(rb.wait_for(joined("told-a")));
+  ASSERT_TRUE(rb.wait_for(left("told-a")));
+  EXPECT_EQ(ra.count_joined("told-b"), 0u);
+}
+
 TEST_F(MeshFixture, NotRequiredWarnsAndAllows) {
   peers_file("a.toml", {{"warn-b", base + 3}});
   peers_file("b.toml", {{"warn-a", base + 2}});
