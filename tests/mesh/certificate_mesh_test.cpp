@@ -103,8 +103,8 @@ struct MeshFixture : ::testing::Test {
   TempDir dir;
   std::uint16_t base = 0;
   void SetUp() override {
-    // Ports from the pid, apart from the other mesh tests' ranges.
-    base = static_cast<std::uint16_t>(20000 + (getpid() % 1000) * 8);
+    // Ports from the pid (16 per process: tests run as separate, often consecutive, processes).
+    base = static_cast<std::uint16_t>(20000 + (getpid() % 500) * 16);
   }
   void peers_file(const std::string& file,
                   const std::vector<std::pair<std::string, std::uint16_t>>& peers) {
