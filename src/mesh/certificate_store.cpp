@@ -132,7 +132,8 @@ Result<CertificateStore::LoadReport> CertificateStore::load_all(UnixMillis now_m
 
 void CertificateStore::watch(std::function<UnixMillis()> clock,
                              std::function<void(const std::string&, Applied)> on_change) {
-  auto handler = [this, clock, on_change](const store::ChangeEvent& ev) {
+  auto handler = [this, clock = std::move(clock),
+                  on_change = std::move(on_change)](const store::ChangeEvent& ev) {
     if (ev.kind != store::ChangeKind::kPut) return;
     auto applied = apply(ev.key, clock());
     if (on_change) on_change(ev.key, applied);

@@ -103,7 +103,7 @@ EnrollmentListener::EnrollmentListener(runtime::IoLoop& loop, Rng& rng, Config c
     : loop_(loop), server_(server) {
   transport::quic::QuicTransportConfig qc;
   qc.identity = config.identity;
-  qc.bind_host = config.bind_host;
+  qc.bind_host = std::move(config.bind_host);
   qc.bind_port = config.port;
   qc.accept_alpns = {std::string(transport::quic::kAlpnEnroll)};
   qc.connect_alpn = std::string(transport::quic::kAlpnEnroll);
