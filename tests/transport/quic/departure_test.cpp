@@ -29,14 +29,14 @@ void long_idle(QuicTransportConfig& c) {
   c.settings.idle_timeout = kLongIdle;
 }
 
-class DepartureTest : public QuicTransportTest {
+class QuicDepartureTest : public QuicTransportTest {
  protected:
   bool gone(Node& n) {
     return loop.run_until([&] { return !n.disconnected.empty(); }, kDepartureLimit);
   }
 };
 
-TEST_F(DepartureTest, StopIsSeenAsRemoteCloseByTheAcceptingPeer) {
+TEST_F(QuicDepartureTest, StopIsSeenAsRemoteCloseByTheAcceptingPeer) {
   Node a(loop, 1, long_idle);
   Node b(loop, 2, long_idle);
   ASSERT_TRUE(connect(a, b));
@@ -49,7 +49,7 @@ TEST_F(DepartureTest, StopIsSeenAsRemoteCloseByTheAcceptingPeer) {
   EXPECT_TRUE(a.disconnected.empty());  // stop() reports nothing locally
 }
 
-TEST_F(DepartureTest, StopIsSeenAsRemoteCloseByTheDiallingPeer) {
+TEST_F(QuicDepartureTest, StopIsSeenAsRemoteCloseByTheDiallingPeer) {
   Node a(loop, 1, long_idle);
   Node b(loop, 2, long_idle);
   ASSERT_TRUE(connect(b, a));
@@ -58,7 +58,7 @@ TEST_F(DepartureTest, StopIsSeenAsRemoteCloseByTheDiallingPeer) {
   EXPECT_EQ(b.disconnected[0].reason, DisconnectReason::kRemoteClosed) << b.disconnected[0].detail;
 }
 
-TEST_F(DepartureTest, DisconnectIsSeenAsRemoteClose) {
+TEST_F(QuicDepartureTest, DisconnectIsSeenAsRemoteClose) {
   Node a(loop, 1, long_idle);
   Node b(loop, 2, long_idle);
   ASSERT_TRUE(connect(a, b));
@@ -70,7 +70,7 @@ TEST_F(DepartureTest, DisconnectIsSeenAsRemoteClose) {
 }
 
 // The node's own shutdown sequence: disconnect every peer, then stop (PeatMesh::stop).
-TEST_F(DepartureTest, DisconnectThenStopIsSeenAsRemoteClose) {
+TEST_F(QuicDepartureTest, DisconnectThenStopIsSeenAsRemoteClose) {
   Node a(loop, 1, long_idle);
   Node b(loop, 2, long_idle);
   Node c(loop, 3, long_idle);
@@ -87,7 +87,7 @@ TEST_F(DepartureTest, DisconnectThenStopIsSeenAsRemoteClose) {
 
 // Both dialled at once (static peers on both sides do this); the surviving connection's close
 // must still be reported, not handed over to the closed duplicate.
-TEST_F(DepartureTest, StopAfterSimultaneousDialsIsSeenAsRemoteClose) {
+TEST_F(QuicDepartureTest, StopAfterSimultaneousDialsIsSeenAsRemoteClose) {
   Node a(loop, 1, long_idle);
   Node b(loop, 2, long_idle);
   a.transport->connect(b.id(), b.address());
@@ -103,7 +103,7 @@ TEST_F(DepartureTest, StopAfterSimultaneousDialsIsSeenAsRemoteClose) {
 
 // Stopping in the middle of bulk transfers, either way: the CONNECTION_CLOSE is not stuck
 // behind queued stream data or a full socket.
-TEST_F(DepartureTest, StopWhileSendingIsSeenAsRemoteClose) {
+TEST_F(QuicDepartureTest, StopWhileSendingIsSeenAsRemoteClose) {
   Node a(loop, 1, long_idle);
   Node b(loop, 2, long_idle);
   ASSERT_TRUE(connect(a, b));
@@ -116,7 +116,7 @@ TEST_F(DepartureTest, StopWhileSendingIsSeenAsRemoteClose) {
   EXPECT_EQ(b.disconnected[0].reason, DisconnectReason::kRemoteClosed) << b.disconnected[0].detail;
 }
 
-TEST_F(DepartureTest, StopWhileReceivingIsSeenAsRemoteClose) {
+TEST_F(QuicDepartureTest, StopWhileReceivingIsSeenAsRemoteClose) {
   Node a(loop, 1, long_idle);
   Node b(loop, 2, long_idle);
   ASSERT_TRUE(connect(a, b));
@@ -131,7 +131,7 @@ TEST_F(DepartureTest, StopWhileReceivingIsSeenAsRemoteClose) {
 
 // A non-zero application error in the peer's CONNECTION_CLOSE arrives at once too, with the
 // code and reason in the detail.
-TEST_F(DepartureTest, ApplicationErrorCloseCarriesCodeAndReason) {
+TEST_F(QuicDepartureTest, ApplicationErrorCloseCarriesCodeAndReason) {
   Node a(loop, 1, [](QuicTransportConfig& c) {
     long_idle(c);
     c.settings.max_message_size = 1000;
@@ -149,7 +149,7 @@ TEST_F(DepartureTest, ApplicationErrorCloseCarriesCodeAndReason) {
 
 // A peer can reconnect to a node right after disconnecting from it: the old connection's
 // closing period does not get in the way, and its end reports nothing more.
-TEST_F(DepartureTest, ReconnectDuringTheClosingPeriod) {
+TEST_F(QuicDepartureTest, ReconnectDuringTheClosingPeriod) {
   Node a(loop, 1, long_idle);
   Node b(loop, 2, long_idle);
   ASSERT_TRUE(connect(a, b));
@@ -269,7 +269,7 @@ class HandDrivenPeer {
 
 // A peer that vanishes without a word: its port answers the next packets with ICMP port
 // unreachable, which ends the connection (kNetworkError) long before the idle timeout.
-TEST_F(DepartureTest, CrashedPeerIsSeenThroughPortUnreachable) {
+TEST_F(QuicDepartureTest, CrashedPeerIsSeenThroughPortUnreachable) {
   Node b(loop, 2, [](QuicTransportConfig& c) {
     long_idle(c);
     c.settings.keep_alive = 200ms;  // something to send while idle, as any live link has
@@ -297,7 +297,7 @@ TEST_F(DepartureTest, CrashedPeerIsSeenThroughPortUnreachable) {
 }
 
 // The same with data in flight towards the vanished peer.
-TEST_F(DepartureTest, CrashedPeerIsSeenWhileSendingToIt) {
+TEST_F(QuicDepartureTest, CrashedPeerIsSeenWhileSendingToIt) {
   Node b(loop, 2, long_idle);
   HandDrivenPeer a(1, b);
   ASSERT_TRUE(loop.run_until(
@@ -317,7 +317,7 @@ TEST_F(DepartureTest, CrashedPeerIsSeenWhileSendingToIt) {
 // The new connection replaces the stale one at once, whichever peer id is smaller (the
 // simultaneous-dial rule must not keep the stale connection and refuse the new one), and the
 // peer reports the old connection's end before the new one.
-TEST_F(DepartureTest, RestartedDiallerReplacesItsOldConnection) {
+TEST_F(QuicDepartureTest, RestartedDiallerReplacesItsOldConnection) {
   for (const auto& [dialler, listener] : {std::pair{1, 2}, std::pair{2, 1}}) {
     SCOPED_TRACE("dialler " + std::to_string(dialler));
     Node b(loop, static_cast<std::uint8_t>(listener), long_idle);
@@ -349,7 +349,7 @@ TEST_F(DepartureTest, RestartedDiallerReplacesItsOldConnection) {
 // The same when the old connection was ours (we dialled the peer's earlier run): once that
 // connection has been up for longer than a dial race can take (2 s), a dial from the peer
 // replaces it instead of being treated as the other half of a simultaneous dial.
-TEST_F(DepartureTest, PeerWeDialledDialsBackAfterARestart) {
+TEST_F(QuicDepartureTest, PeerWeDialledDialsBackAfterARestart) {
   for (const auto& [restarting, other] : {std::pair{1, 2}, std::pair{2, 1}}) {
     SCOPED_TRACE("restarting " + std::to_string(restarting));
     Node b(loop, static_cast<std::uint8_t>(other), long_idle);
@@ -381,7 +381,7 @@ TEST_F(DepartureTest, PeerWeDialledDialsBackAfterARestart) {
 
 // Dialling a port nobody listens on fails at the port unreachable of the first Initial, not
 // after the handshake timeout.
-TEST_F(DepartureTest, DiallingAClosedPortFailsAtOnce) {
+TEST_F(QuicDepartureTest, DiallingAClosedPortFailsAtOnce) {
   Node a(loop, 1, long_idle);
   std::uint16_t port = 0;
   {
@@ -398,7 +398,7 @@ TEST_F(DepartureTest, DiallingAClosedPortFailsAtOnce) {
 // A node restarts on the same port before its peers noticed it was gone: the new run does not
 // know the old connections, so it answers their next packet with a stateless reset (its tokens
 // come from the identity's reset key), and the peer drops the connection at once.
-TEST_F(DepartureTest, RestartedPeerResetsTheOldConnection) {
+TEST_F(QuicDepartureTest, RestartedPeerResetsTheOldConnection) {
   Node b(loop, 2, [](QuicTransportConfig& c) {
     long_idle(c);
     c.settings.keep_alive = 200ms;
