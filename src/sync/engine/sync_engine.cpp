@@ -518,7 +518,7 @@ struct SyncEngine::Impl {
     return *r;
   }
 
-  // Sends tombstones to every connected peer except `except` as one relayed batch.
+  // A SyncBatch entry carrying one tombstone (key "collection:id").
   static Frame tombstone_entry(const TombstoneMessage& t, Bytes payload) {
     return Frame{t.collection + ":" + t.document_id, MessageType::kTombstone, std::move(payload)};
   }
