@@ -95,6 +95,37 @@ std::vector<std::string> split_list(const std::string& text) {
   return out;
 }
 
+// "0", "500000", "64K", "512M", "2G" (powers of 1024). Exits with one line on anything else.
+std::uint64_t parse_size(const std::string& name, const std::string& text) {
+  std::size_t used = 0;
+  unsigned long long value = 0;
+  try {
+    value = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  std::uint64_t unit = 1;
+  if (used != 0 && used + 1 == text.size()) {
+    switch (std::toupper(static_cast<unsigned char>(text.back()))) {
+      case 'K':
+        unit = 1ull << 10;
+        break;
+      case 'M':
+        unit = 1ull << 20;
+        break;
+      case 'G':
+        unit = 1ull << 30;
+        break;
+      default:
+        used = 0;
+    }
+    if (used != 0) ++used;
+  }
+  if (used == 0 || used != text.size() || text.front() == '-' || value > (~0ull / unit))
+    config_error(name + " '" + text + "' (expected bytes, optionally with K, M or G)");
+  return value * unit;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -121,6 +152,8 @@ int main(int argc, char** argv) {
   std::string mesh_id = "peat";
   std::string lite_port = "5555";
   std::string blob_profile = "tactical";
+  std::string storage_max = "0";
+  std::string storage_lifecycle = "false";
   std::string log_filter = "info";
   std::string log_format = "text";
 
@@ -179,6 +212,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--blob-profile", blob_profile, "Blob transfer profile: datacenter|tactical|edge")
       ->envname("PEAT_BLOB_PROFILE")
+      ->capture_default_str();
+  app.add_option("--storage-max-bytes", storage_max,
+                 "QoS storage budget of the document store, e.g. 512M (0: no eviction)")
+      ->envname("PEAT_STORAGE_MAX_BYTES")
+      ->capture_default_str();
+  app.add_option("--storage-lifecycle", storage_lifecycle,
+                 "true|1 to also apply the QoS lifecycle (TTL expiry, soft delete) per class")
+      ->envname("PEAT_STORAGE_LIFECYCLE")
       ->capture_default_str();
   app.add_option("--log-level", log_filter, "trace|debug|info|warn|error (RUST_LOG style)")
       ->envname("RUST_LOG")
@@ -263,6 +304,8 @@ int main(int argc, char** argv) {
   config.lite_port = lite;
   config.lite_bind_host = bind_host;
   config.blob_profile = blob_profile;
+  config.storage_max_bytes = parse_size("PEAT_STORAGE_MAX_BYTES", storage_max);
+  config.storage_lifecycle = storage_lifecycle == "true" || storage_lifecycle == "1";
 
   auto built = peat::mesh::PeatMeshBuilder().with_config(config).build();
   if (!built) {

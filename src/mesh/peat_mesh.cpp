@@ -19,6 +19,10 @@
 #include "peat/discovery/mdns_discovery.hpp"
 #include "peat/discovery/static_discovery.hpp"
 #include "peat/mesh/certificate_service.hpp"
+#ifdef PEAT_MESH_QOS
+#include "peat/qos/storage_guard.hpp"
+#include "peat/sync/sync_policy.hpp"
+#endif
 #ifdef PEAT_MESH_LITE
 #include "peat/lite/bridge.hpp"
 #include "peat/lite/ota.hpp"
@@ -244,6 +248,9 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
   // Certificate store, Layer-2 gate and enrollment endpoint (docs/certificates.md); none when
   // neither an authority key nor enrollment tokens are configured.
   std::unique_ptr<CertificateService> certs;
+#ifdef PEAT_MESH_QOS
+  std::unique_ptr<qos::StorageGuard> storage_guard;
+#endif
   std::map<std::string, KnownPeer> known;  // by node id
   std::optional<TimerId> tick_timer;
   bool ticking = false;
@@ -348,6 +355,30 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
       if (ev.kind == store::ChangeKind::kExpired) action = DocumentAction::kExpired;
       emit(DocumentChanged{split->first, split->second, action, ev.from_peer});
     });
+    return {};
+  }
+
+  // QoS retention and eviction of the store (docs/qos.md), when a storage budget is set. The
+  // classes come from the same per-collection table the sync engine uses.
+  Status start_storage_guard() {
+    if (!docs || config.storage_max_bytes == 0) return {};
+#ifdef PEAT_MESH_QOS
+    qos::EvictionConfig eviction = qos::EvictionConfig::defaults();
+    eviction.max_cycle_duration_ms = 200;  // one slice; a cut-short cycle continues in 100 ms
+    qos::StorageGuardOptions options;
+    options.interval = config.storage_check_interval;
+    options.apply_lifecycle = config.storage_lifecycle;
+    options.node_id = node_id;
+    sync::SyncPolicyRegistry policies;
+    storage_guard = std::make_unique<qos::StorageGuard>(
+        *docs, *loop, [policies](std::string_view c) { return policies.qos(c); },
+        config.storage_max_bytes, eviction, std::move(options));
+    PEAT_TRY_STATUS(storage_guard->start());
+    spdlog::info("QoS storage guard started max_bytes={} lifecycle={}", config.storage_max_bytes,
+                 config.storage_lifecycle);
+#else
+    spdlog::warn("storage budget set but this build has no QoS module: nothing is evicted");
+#endif
     return {};
   }
 
@@ -757,6 +788,9 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
   // Tears down in reverse order; safe on a partly started mesh. Network thread.
   void shutdown_network(bool graceful) {
     ticking = false;
+#ifdef PEAT_MESH_QOS
+    if (storage_guard) storage_guard->stop();
+#endif
     if (tick_timer) loop->cancel(*tick_timer);
     tick_timer.reset();
     if (broker) broker->stop();
@@ -1015,6 +1049,7 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     auto future = promise->get_future();
     loop->post([this, promise] {
       Status st = open_store();
+      if (st) st = start_storage_guard();
       if (st) st = open_blobs();
       if (st) st = start_network();
       if (st) start_lite();
@@ -1090,6 +1125,9 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
 #endif
     quic.reset();
     doc_subscription.cancel();
+#ifdef PEAT_MESH_QOS
+    storage_guard.reset();  // holds a store subscription
+#endif
     docs.reset();  // LMDB commits are durable; closing releases the environment
     known.clear();
     loop.reset();
@@ -1402,6 +1440,20 @@ std::vector<broker::MetricSample> MeshBackend::metrics() {
           out.push_back(counter("peat_mesh_sync_decode_errors_total",
                                 "Sync frames from connected peers that failed to decode",
                                 static_cast<double>(total.decode_errors)));
+        }
+#endif
+#ifdef PEAT_MESH_QOS
+        if (mesh_.storage_guard) {
+          const auto storage = mesh_.storage_guard->metrics(mesh_.loop->unix_millis());
+          const auto summary = mesh_.storage_guard->summary();
+          out.push_back(gauge("peat_mesh_storage_used_bytes",
+                              "Bytes of live documents counted by the QoS storage guard",
+                              static_cast<double>(storage.used_bytes)));
+          out.push_back(gauge("peat_mesh_storage_max_bytes", "QoS storage budget",
+                              static_cast<double>(storage.max_bytes)));
+          out.push_back(gauge("peat_mesh_storage_evictions",
+                              "Documents evicted, as recorded in the eviction audit log",
+                              static_cast<double>(summary.total_evictions)));
         }
 #endif
         out.push_back(gauge("peat_mesh_uptime_seconds", "Seconds since the mesh started", uptime));

@@ -55,6 +55,8 @@ case "$CASE" in
       PEAT_FORMATION_SECRET="$SECRET" PEAT_DISCOVERY=none PEAT_LITE_PORT=abc --
     expect_config_error "blob profile" "blob profile" \
       PEAT_FORMATION_SECRET="$SECRET" PEAT_DISCOVERY=none -- --blob-profile fast
+    expect_config_error "storage budget" "PEAT_STORAGE_MAX_BYTES" \
+      PEAT_FORMATION_SECRET="$SECRET" PEAT_DISCOVERY=none PEAT_STORAGE_MAX_BYTES=12X --
     env -i PATH="$PATH" "$BIN" --help >"$WORK/help" 2>&1
     check "--help exits 0" [ $? -eq 0 ]
     check "--help lists env vars" grep -q PEAT_IROH_BIND_PORT "$WORK/help"
@@ -65,6 +67,7 @@ case "$CASE" in
     # Env says one broker port, the flag another: the flag wins.
     env -i PATH="$PATH" PEAT_FORMATION_SECRET="$SECRET" HOSTNAME=e2e-node PEAT_DISCOVERY=none \
       PEAT_DATA_DIR="$WORK/data" PEAT_BROKER_PORT=1 PEAT_IROH_BIND_PORT="$QPORT" PEAT_LITE_PORT=0 \
+      PEAT_STORAGE_MAX_BYTES=64M \
       "$BIN" --broker-port "$BPORT" --bind-host 127.0.0.1 --broker-bind 127.0.0.1 \
       --log-format json >"$WORK/out" 2>"$WORK/log" &
     PID=$!
@@ -81,6 +84,7 @@ case "$CASE" in
       check "Lite bridge up (PEAT_LITE_PORT=0: any port)" grep -q 'Peat-Lite bridge listening on UDP 127.0.0.1:' "$WORK/log"
       check "OTA signing key logged" grep -Eq 'OTA signing public key [0-9a-f]{64}' "$WORK/log"
       check "blob service up" grep -q 'blob service ready' "$WORK/log"
+      check "QoS storage guard up (PEAT_STORAGE_MAX_BYTES=64M)" grep -q 'QoS storage guard started max_bytes=67108864' "$WORK/log"
       # A blob through the broker: POST the bytes, GET them back by hash.
       posted=$(timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/$0
         printf "POST /api/v1/blobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 11\r\n\r\nhello blobs" >&3

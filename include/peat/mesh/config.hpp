@@ -89,6 +89,15 @@ struct MeshConfig {
   // Blob service over the QUIC links (Channel::kBlobs), store at <data_dir>/blobs. Transfer
   // profile (PEAT_BLOB_PROFILE): "datacenter", "tactical" or "edge".
   std::string blob_profile = "tactical";
+  // QoS storage budget of the document store in bytes (PEAT_STORAGE_MAX_BYTES; docs/qos.md).
+  // 0: no QoS eviction. Above 90 % of it, the storage guard evicts locally (no tombstone; sync
+  // does not fetch an evicted document back) Bulk before Low before Normal before High; Critical
+  // collections are never evicted.
+  std::uint64_t storage_max_bytes = 0;
+  // Also apply the QoS lifecycle (TTL expiry and soft delete per class). Off by default: those
+  // decisions delete documents mesh-wide.
+  bool storage_lifecycle = false;
+  std::chrono::milliseconds storage_check_interval{10000};  // how often the guard runs a cycle
   // How long a public call waits for the network thread before failing with "TIMEOUT".
   std::chrono::milliseconds operation_timeout{5000};
   // How long stop() lets queued sends flush before closing connections.
