@@ -44,6 +44,7 @@ N=3
 
 quic_port() { echo $((BASE + $1)); }
 broker_port() { echo $((BASE + 10 + $1)); }
+lite_port() { echo $((BASE + 20 + $1)); }
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # http METHOD PORT PATH [BODY]: prints the response body (curl if present, else bash /dev/tcp).
@@ -101,6 +102,7 @@ for i in $(seq 1 $N); do
   PEAT_FORMATION_SECRET="$SECRET" HOSTNAME="node-$i" PEAT_DISCOVERY=static \
     PEAT_STATIC_PEERS="$WORK/peers-$i.toml" PEAT_DATA_DIR="$WORK/data-$i" \
     PEAT_IROH_BIND_PORT="$(quic_port "$i")" PEAT_BROKER_PORT="$(broker_port "$i")" \
+    PEAT_LITE_PORT="$(lite_port "$i")" \
     "$BIN" --bind-host 127.0.0.1 --broker-bind 127.0.0.1 \
     >"$WORK/node-$i.out" 2>"$WORK/node-$i.log" &
   PIDS+=($!)
