@@ -2,7 +2,6 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <shared_mutex>
 #include <string>
 
@@ -14,8 +13,6 @@ struct BackendState {
   std::shared_mutex mu;            // shared by every operation, exclusive for close()
   DocumentStore* store = nullptr;  // null once closed
   std::unique_ptr<DocumentStore> owned;
-  std::mutex
-      write_mu;  // serialises read-modify-write of documents (one actor, one change at a time)
   std::string node_id;
 };
 

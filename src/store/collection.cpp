@@ -1,5 +1,6 @@
 #include "peat/store/collection.hpp"
 
+#include <algorithm>
 #include <shared_mutex>
 
 #include "peat/store/json_convert.hpp"
@@ -39,21 +40,22 @@ Collection::~Collection() = default;
 Status Collection::upsert(std::string_view id, ByteView data, UnixMillis now) {
   std::shared_lock lock(state_->mu);
   if (!state_->store) return closed();
-  DocumentStore& store = *state_->store;
   const std::string key = name_ + ":" + std::string(id);
-  PEAT_TRY_STATUS(DocStore::split_key(key));
-  std::lock_guard write_lock(state_->write_mu);
-  auto existing = store.get(key);
-  if (!existing.ok()) return existing.error();
-  doc::Document d = existing->has_value() ? std::move(**existing) : doc::Document(store.actor());
-  auto current = d.get(doc::kRoot, kData);
-  const auto* scalar = current ? std::get_if<doc::ScalarValue>(&*current) : nullptr;
-  const auto* bytes = scalar ? std::get_if<Bytes>(scalar) : nullptr;
-  if (!bytes || !std::equal(bytes->begin(), bytes->end(), data.begin(), data.end())) {
-    PEAT_TRY_STATUS(d.put(doc::kRoot, kData, Bytes(data.begin(), data.end())));
-  }
-  if (d.get(doc::kRoot, kDeleted)) PEAT_TRY_STATUS(d.remove(doc::kRoot, kDeleted));
-  return store.put(key, d, now);
+  // Load, edit and put under the store's write lock (one change per actor sequence number,
+  // also against put_json or other writers of the same store).
+  return state_->store->update(
+      key,
+      [&](doc::Document& d) -> Status {
+        auto current = d.get(doc::kRoot, kData);
+        const auto* scalar = current ? std::get_if<doc::ScalarValue>(&*current) : nullptr;
+        const auto* bytes = scalar ? std::get_if<Bytes>(scalar) : nullptr;
+        if (!bytes || !std::equal(bytes->begin(), bytes->end(), data.begin(), data.end())) {
+          PEAT_TRY_STATUS(d.put(doc::kRoot, kData, Bytes(data.begin(), data.end())));
+        }
+        if (d.get(doc::kRoot, kDeleted)) PEAT_TRY_STATUS(d.remove(doc::kRoot, kDeleted));
+        return {};
+      },
+      now);
 }
 
 Result<std::optional<Bytes>> Collection::get(std::string_view id) const {
@@ -70,7 +72,8 @@ Result<DeleteResult> Collection::remove(std::string_view id, UnixMillis now) {
   if (!state_->store) return closed();
   DocumentStore& store = *state_->store;
   const std::string key = name_ + ":" + std::string(id);
-  std::lock_guard write_lock(state_->write_mu);
+  // The visibility check reads outside the store's write lock: a concurrent writer may change
+  // the document between it and the delete (the delete then applies to the newer state).
   auto d = store.get(key);
   if (!d.ok()) return d.error();
   if (!d->has_value() || !payload(**d)) return DeleteResult{};  // kNotFound, nothing written

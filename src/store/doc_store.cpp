@@ -321,6 +321,7 @@ struct DocStore::Impl {
       }
       m.version = *info.version;
     }
+    if (info.soft_deleted) m.soft_deleted = *info.soft_deleted;
     return {};
   }
 
@@ -420,6 +421,13 @@ Status DocStore::Batch::replace(std::string_view key, ByteView snapshot, const W
   });
 }
 
+Result<bool> DocStore::Batch::remove(std::string_view key) {
+  auto r = impl_->remove_doc(*txn_, key);
+  if (!r.ok()) return r.error();
+  if (*r) events_->push_back({std::string(key), ChangeKind::kDeleted});
+  return *r;
+}
+
 Result<std::optional<DocMeta>> DocStore::Batch::meta(std::string_view key) const {
   return impl_->read_meta(*txn_, key);
 }
@@ -446,14 +454,13 @@ Status DocStore::batch(const std::function<Status(Batch&)>& fn) {
 
 Result<bool> DocStore::remove(std::string_view key) {
   bool existed = false;
-  Status st = impl_->env->write([&](Txn& t) -> Status {
-    auto r = impl_->remove_doc(t, key);
+  Status st = batch([&](Batch& b) -> Status {
+    auto r = b.remove(key);
     if (!r.ok()) return r.error();
     existed = *r;
     return {};
   });
   if (!st.ok()) return st.error();
-  if (existed) impl_->dispatch({{std::string(key), ChangeKind::kDeleted}});
   return existed;
 }
 

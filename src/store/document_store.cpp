@@ -83,22 +83,35 @@ Status DocumentStore::clear_mark_after_local_write(std::string_view key,
 }
 
 Result<bool> DocumentStore::evict(std::string_view key, UnixMillis now) {
-  auto parts = DocStore::split_key(key);
-  if (!parts.ok()) return parts.error();
-  std::lock_guard lock(mu_);
-  if (!base_->contains(key)) return false;
-  // Mark first: a crash between the two writes leaves a marked live document (evicted again by
-  // the next cycle), never an unmarked gap that sync could refill.
+  auto n = evict_many({std::string(key)}, now);
+  if (!n.ok()) return n.error();
+  return *n > 0;
+}
+
+Result<std::size_t> DocumentStore::evict_many(const std::vector<std::string>& keys,
+                                              UnixMillis now) {
+  for (const std::string& key : keys) PEAT_TRY_STATUS(DocStore::split_key(key));
   Bytes when(8);
   for (int i = 0; i < 8; ++i)
     when[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(now >> (56 - 8 * i));
-  PEAT_TRY_STATUS(
-      base_->env().write([&](Txn& t) { return t.put(evicted_db_, as_key(key), when); }));
-  {
-    std::lock_guard elock(evicted_mu_);
-    evicted_.emplace(key);
-  }
-  return base_->remove(key);
+  std::lock_guard lock(mu_);
+  std::vector<std::string> evicted;
+  // Mark and removal share the transaction: sync never sees the key absent and unmarked.
+  Status st = base_->batch([&](DocStore::Batch& batch) -> Status {
+    evicted.clear();  // the function runs again if the map had to grow
+    for (const std::string& key : keys) {
+      auto removed = batch.remove(key);
+      if (!removed.ok()) return removed.error();
+      if (!*removed) continue;
+      PEAT_TRY_STATUS(batch.txn().put(evicted_db_, as_key(key), when));
+      evicted.push_back(key);
+    }
+    return {};
+  });
+  if (!st.ok()) return st.error();
+  std::lock_guard elock(evicted_mu_);
+  for (std::string& key : evicted) evicted_.insert(std::move(key));
+  return evicted.size();
 }
 
 bool DocumentStore::is_evicted(std::string_view key) const {
@@ -133,13 +146,13 @@ Status DocumentStore::put(std::string_view key, doc::Document& doc, UnixMillis n
 }
 
 Status DocumentStore::put_locked(std::string_view key, doc::Document& doc, UnixMillis now,
-                                 const PutOptions& options) {
+                                 const PutOptions& options, bool follow_mark) {
   return base_->batch(
-      [&](DocStore::Batch& batch) { return put_in(batch, key, doc, now, options); });
+      [&](DocStore::Batch& batch) { return put_in(batch, key, doc, now, options, follow_mark); });
 }
 
 Status DocumentStore::put_in(DocStore::Batch& batch, std::string_view key, doc::Document& doc,
-                             UnixMillis now, const PutOptions& options) {
+                             UnixMillis now, const PutOptions& options, bool follow_mark) {
   doc.commit();
   WriteInfo w;
   w.now = now;
@@ -149,6 +162,7 @@ Status DocumentStore::put_in(DocStore::Batch& batch, std::string_view key, doc::
   auto meta = batch.meta(key);
   if (!meta.ok()) return meta.error();
   if (!meta->has_value()) {
+    if (follow_mark) w.soft_deleted = marked_deleted(doc);
     w.lamport = doc.max_op();
     w.version = heads_bytes(doc.get_heads());
     return batch.replace(key, doc.save(), w);
@@ -158,6 +172,7 @@ Status DocumentStore::put_in(DocStore::Batch& batch, std::string_view key, doc::
                                      [&](const doc::ChangeHash& h) { return doc.has_change(h); });
   if (contains_stored) {
     // Fast path: the new state extends the stored one; append just the difference.
+    if (follow_mark) w.soft_deleted = marked_deleted(doc);
     w.lamport = doc.max_op();
     w.version = heads_bytes(doc.get_heads());
     return batch.append(key, concat(doc.get_changes(stored_heads)), w);
@@ -168,6 +183,7 @@ Status DocumentStore::put_in(DocStore::Batch& batch, std::string_view key, doc::
   auto stored = doc::Document::load(**bytes, actor_);
   if (!stored.ok()) return stored.error();
   PEAT_TRY_STATUS(stored->merge(doc));
+  if (follow_mark) w.soft_deleted = marked_deleted(*stored);
   w.lamport = stored->max_op();
   w.version = heads_bytes(stored->get_heads());
   return batch.append(key, concat(stored->get_changes(stored_heads)), w);
@@ -223,17 +239,25 @@ Result<std::optional<doc::Document>> DocumentStore::get(std::string_view key) co
   return std::optional<doc::Document>{std::move(*d)};
 }
 
-Status DocumentStore::put_json(std::string_view key, const nlohmann::json& json, UnixMillis now,
-                               const PutOptions& options) {
-  if (!json.is_object()) return make_error("INVALID_JSON", "document JSON must be an object");
+Status DocumentStore::update(std::string_view key,
+                             const std::function<Status(doc::Document&)>& edit, UnixMillis now,
+                             const PutOptions& options) {
+  PEAT_TRY_STATUS(DocStore::split_key(key));
   std::lock_guard lock(mu_);
   PEAT_TRY_STATUS(refuse_if_evicted(key, options));
   auto existing = get(key);
   if (!existing.ok()) return existing.error();
   doc::Document d = existing->has_value() ? std::move(**existing) : doc::Document(actor_);
-  PEAT_TRY_STATUS(write_json(d, json));
+  PEAT_TRY_STATUS(edit(d));
   PEAT_TRY_STATUS(put_locked(key, d, now, options));
   return clear_mark_after_local_write(key, options);
+}
+
+Status DocumentStore::put_json(std::string_view key, const nlohmann::json& json, UnixMillis now,
+                               const PutOptions& options) {
+  if (!json.is_object()) return make_error("INVALID_JSON", "document JSON must be an object");
+  return update(
+      key, [&](doc::Document& d) { return write_json(d, json); }, now, options);
 }
 
 Result<std::optional<nlohmann::json>> DocumentStore::get_json(std::string_view key) const {
@@ -254,7 +278,7 @@ Result<DeleteResult> DocumentStore::remove(std::string_view key, UnixMillis now,
     if (!d.ok()) return d.error();
     if (d->has_value()) {
       PEAT_TRY_STATUS((*d)->put(doc::kRoot, std::string("_deleted"), true));
-      PEAT_TRY_STATUS(put_locked(key, **d, now, {}));
+      PEAT_TRY_STATUS(put_locked(key, **d, now, {}, /*follow_mark=*/false));
     }
   }
   return base_->delete_document(key, now, deleted_by, 0, std::move(reason));

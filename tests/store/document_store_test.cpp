@@ -190,6 +190,90 @@ TEST_F(DocumentStoreTest, SoftDeleteMarksTheDocument) {
   EXPECT_EQ(store_->base().sync_items("notes:")->size(), 1u);
 }
 
+TEST_F(DocumentStoreTest, UpdateEditsTheStoredDocumentOrANewOne) {
+  auto set_n = [](std::int64_t n) {
+    return [n](doc::Document& d) { return d.put(doc::kRoot, "n", n); };
+  };
+  ASSERT_TRUE(store_->update("notes:u", set_n(1), kT0).ok());
+  EXPECT_EQ(get_json("notes:u"), (json{{"n", 1}}));
+  ASSERT_TRUE(store_->update("notes:u", set_n(2), kT0 + 1).ok());
+  EXPECT_EQ(get_json("notes:u"), (json{{"n", 2}}));
+  EXPECT_EQ(fetch("notes:u").changes_info().size(), 2u);
+  // An error from the edit is returned and nothing is written.
+  Status refused = store_->update(
+      "notes:u",
+      [](doc::Document& d) -> Status {
+        (void)d.put(doc::kRoot, "n", std::int64_t{3});
+        return make_error("NOPE", "edit refused");
+      },
+      kT0 + 2);
+  EXPECT_EQ(refused.error().code, "NOPE");
+  EXPECT_EQ(get_json("notes:u"), (json{{"n", 2}}));
+  EXPECT_EQ(store_->update("bad-key", set_n(1), kT0).error().code, "INVALID_KEY");
+  // The peer path of an evicted key is refused, a local update clears the mark.
+  ASSERT_TRUE(*store_->evict("notes:u", kT0 + 3));
+  PutOptions peer;
+  peer.from_peer = true;
+  EXPECT_EQ(store_->update("notes:u", set_n(4), kT0 + 4, peer).error().code, "EVICTED");
+  ASSERT_TRUE(store_->update("notes:u", set_n(5), kT0 + 5).ok());
+  EXPECT_FALSE(store_->is_evicted("notes:u"));
+}
+
+TEST_F(DocumentStoreTest, ALaterWriteWithoutTheDeletedMarkRevivesASoftDeletedDocument) {
+  ASSERT_TRUE(store_->put_json("notes:n", json{{"t", "x"}}, kT0).ok());
+  ASSERT_TRUE(store_->put_json("notes:m", json{{"t", "y"}}, kT0).ok());
+  ASSERT_EQ(store_->remove("notes:n", kT0 + 1, "me")->outcome, DeleteOutcome::kSoftDeleted);
+  EXPECT_EQ(*store_->list("notes"), std::vector<std::string>{"notes:m"});
+  EXPECT_EQ(*store_->query_count(Query("notes")), 1u);
+  // put_json replaces the root keys: no `_deleted` in the JSON removes the mark.
+  ASSERT_TRUE(store_->put_json("notes:n", json{{"t", "x2"}}, kT0 + 2).ok());
+  EXPECT_FALSE(get_json("notes:n").contains("_deleted"));
+  EXPECT_FALSE((*store_->base().meta("notes:n"))->soft_deleted);
+  EXPECT_EQ(*store_->list("notes"), (std::vector<std::string>{"notes:m", "notes:n"}));
+  EXPECT_EQ(*store_->query_count(Query("notes")), 2u);
+  // Deleting again works as the first time (flag, mark and event).
+  std::vector<ChangeKind> kinds;
+  Subscription sub =
+      store_->subscribe("notes:n", [&](const ChangeEvent& e) { kinds.push_back(e.kind); });
+  ASSERT_EQ(store_->remove("notes:n", kT0 + 3, "me")->outcome, DeleteOutcome::kSoftDeleted);
+  EXPECT_EQ(kinds, (std::vector<ChangeKind>{ChangeKind::kPut, ChangeKind::kSoftDeleted}));
+  EXPECT_EQ(*store_->list("notes"), std::vector<std::string>{"notes:m"});
+  EXPECT_TRUE(store_->base().check_consistency().ok());
+}
+
+TEST_F(DocumentStoreTest, ThePeersDeletedMarkDecidesVisibilityAfterAMerge) {
+  // Peer B holds a copy; A deletes it, B revives it later, A merges B's state.
+  test::TempDir peer_dir;
+  auto peer = DocumentStore::open(peer_dir.str(), actor(0xBB));
+  ASSERT_TRUE(peer.ok());
+  DocumentStore& b = **peer;
+  auto copy = [](DocumentStore& from, DocumentStore& to, const std::string& key, UnixMillis t) {
+    auto saved = from.base().read(key);
+    ASSERT_TRUE(saved.ok() && saved->has_value());
+    ASSERT_TRUE(to.merge_bytes(key, **saved, t).ok());
+  };
+  ASSERT_TRUE(store_->put_json("notes:n", json{{"t", "x"}}, kT0).ok());
+  copy(*store_, b, "notes:n", kT0 + 1);
+  ASSERT_EQ(store_->remove("notes:n", kT0 + 2, "a")->outcome, DeleteOutcome::kSoftDeleted);
+  // The delete reaches B as an edit: hidden there too.
+  copy(*store_, b, "notes:n", kT0 + 3);
+  EXPECT_TRUE((*b.base().meta("notes:n"))->soft_deleted);
+  EXPECT_TRUE(b.list("notes")->empty());
+  EXPECT_EQ(*b.query_count(Query("notes")), 0u);
+  // B writes the document again (its JSON has no `_deleted`), A merges it: listed again.
+  ASSERT_TRUE(b.put_json("notes:n", json{{"t", "back"}}, kT0 + 4).ok());
+  EXPECT_EQ(*b.list("notes"), std::vector<std::string>{"notes:n"});
+  copy(b, *store_, "notes:n", kT0 + 5);
+  EXPECT_EQ(get_json("notes:n"), (json{{"t", "back"}}));
+  EXPECT_FALSE((*store_->base().meta("notes:n"))->soft_deleted);
+  EXPECT_EQ(*store_->list("notes"), std::vector<std::string>{"notes:n"});
+  auto rows = store_->query_json(Query("notes"));
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].second, (json{{"t", "back"}}));
+  EXPECT_TRUE(store_->base().check_consistency().ok());
+}
+
 class QueryTest : public DocumentStoreTest {
  protected:
   void SetUp() override {

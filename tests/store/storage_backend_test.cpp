@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <thread>
+#include <utility>
 
 #include "store/two_stores.hpp"
 
@@ -243,6 +245,46 @@ TEST_F(StorageBackendTest, ConcurrentUpsertsOfOneKeyAreSerialised) {
   auto changes = (*d)->changes_info();
   ASSERT_EQ(changes.size(), 20u);
   for (std::size_t i = 0; i < changes.size(); ++i) EXPECT_EQ(changes[i].seq, i + 1);
+}
+
+TEST_F(StorageBackendTest, UpsertAndPutJsonOfOneKeyFromTwoThreadsNeverReuseASequence) {
+  // The view and put_json are different writers of one store (one actor): both go through
+  // DocumentStore::update, so neither loads a state the other is about to extend.
+  auto c = coll(*backend_a_, "sensors");
+  std::thread viewer([&] {
+    for (std::uint8_t i = 0; i < 10; ++i) {
+      ASSERT_TRUE(c->upsert("shared", bytes({i}), kT0 + i).ok());
+    }
+  });
+  std::thread jsoner([&] {
+    for (int i = 0; i < 10; ++i) {
+      ASSERT_TRUE(a_->put_json("sensors:shared", nlohmann::json{{"note", i}}, kT0 + i).ok());
+    }
+  });
+  viewer.join();
+  jsoner.join();
+  auto d = a_->get("sensors:shared");
+  ASSERT_TRUE(d.ok() && d->has_value()) << (d.ok() ? "absent" : d.error().to_string());
+  std::set<std::pair<doc::ActorId, std::uint64_t>> seen;
+  auto changes = (*d)->changes_info();
+  for (const auto& ch : changes) {
+    EXPECT_EQ(ch.actor, a_->actor());
+    EXPECT_TRUE(seen.emplace(ch.actor, ch.seq).second) << "duplicate seq " << ch.seq;
+  }
+  // Every write is a change (each one alters "data" or "note"), in sequence.
+  ASSERT_EQ(changes.size(), 20u);
+  for (std::size_t i = 0; i < changes.size(); ++i) EXPECT_EQ(changes[i].seq, i + 1);
+  // Both writers' last values: upsert leaves "note" alone, so put_json's last one is there;
+  // "data" is the last upsert's unless a later put_json (whose JSON lacks it) removed it.
+  auto j = a_->get_json("sensors:shared");
+  ASSERT_TRUE(j.ok() && j->has_value());
+  EXPECT_EQ((**j)["note"], 9);
+  auto payload = c->get("shared");
+  ASSERT_TRUE(payload.ok());
+  if (payload->has_value()) {
+    EXPECT_EQ(**payload, bytes({9}));
+  }
+  EXPECT_TRUE(a_->base().check_consistency().ok());
 }
 
 TEST_F(StorageBackendTest, LocallyEvictedValuesLeaveTheViewUntilUpsertedAgain) {

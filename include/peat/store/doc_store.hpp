@@ -65,6 +65,9 @@ struct WriteInfo {
   std::optional<Bytes> version;
   // Marks the change event as coming from a peer.
   bool from_peer = false;
+  // New value of the local soft-deleted flag (unchanged when absent). The document layer passes
+  // the document's synced `_deleted` mark, so a later write that drops the mark revives it.
+  std::optional<bool> soft_deleted;
 };
 
 // One entry per document for set reconciliation (negentropy): identical document states give
@@ -187,8 +190,14 @@ class DocStore {
    public:
     Status append(std::string_view key, ByteView chunks, const WriteInfo& info);
     Status replace(std::string_view key, ByteView snapshot, const WriteInfo& info);
+    // Hard delete without tombstone (as DocStore::remove); returns whether it existed. The
+    // kDeleted event is sent after the commit.
+    Result<bool> remove(std::string_view key);
     Result<std::optional<DocMeta>> meta(std::string_view key) const;
     Result<std::optional<Bytes>> read(std::string_view key) const;
+    // The batch's transaction, for records the caller keeps in its own sub-databases of env()
+    // (e.g. DocumentStore's eviction marks) so they commit together with the documents.
+    Txn& txn() const { return *txn_; }
 
    private:
     friend class DocStore;

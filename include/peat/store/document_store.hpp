@@ -7,6 +7,7 @@
 // has no op newer than the delete (an older snapshot cannot resurrect it).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -53,14 +54,25 @@ class DocumentStore {
                      const PutOptions& options = {});
   Result<std::optional<doc::Document>> get(std::string_view key) const;
 
-  // JSON in and out (rules in json_convert.hpp). put_json edits the stored document in place;
-  // eviction marks are handled as in put.
+  // Loads the stored document (or a new one carrying this store's actor), applies `edit`, and
+  // puts it, all under the store's write lock, so concurrent read-modify-writes of one key never
+  // reuse this actor's sequence number. An error from `edit` is returned and nothing is written.
+  // `edit` runs on the caller's thread under that lock: it must not call this store's writers.
+  // Eviction marks are handled as in put.
+  Status update(std::string_view key, const std::function<Status(doc::Document&)>& edit,
+                UnixMillis now, const PutOptions& options = {});
+
+  // JSON in and out (rules in json_convert.hpp). put_json edits the stored document in place
+  // (through update); eviction marks are handled as in put.
   Status put_json(std::string_view key, const nlohmann::json& json, UnixMillis now,
                   const PutOptions& options = {});
   Result<std::optional<nlohmann::json>> get_json(std::string_view key) const;
 
   // Deletes following the collection's policy; soft deletes also set `_deleted: true` in the
-  // document, so the deletion syncs like any edit.
+  // document, so the deletion syncs like any edit. The store's local soft-deleted flag (which
+  // list/query/scan_prefix honour) follows that synced mark on every write: a later write
+  // without `_deleted` (local or merged from a peer) revives the document, and a peer's
+  // `_deleted: true` hides it here too.
   Result<DeleteResult> remove(std::string_view key, UnixMillis now, std::string_view deleted_by,
                               std::optional<std::string> reason = std::nullopt);
 
@@ -90,10 +102,14 @@ class DocumentStore {
   // Removes the document locally without a tombstone (storage pressure / retention): it is not
   // deleted mesh-wide. The key is remembered as evicted so sync does not fetch it back; a later
   // local put/put_json/merge from a local writer clears the mark. Returns false if absent.
-  // The mark is kept in the "evicted_keys" sub-database (survives restart); the document leaves
-  // sync_items() with its removal. The change event is kDeleted with no tombstone, which the
-  // sync engine does not relay.
+  // The mark is kept in the "evicted_keys" sub-database (survives restart) and written in the
+  // same transaction as the removal; the document leaves sync_items() with its removal. The
+  // change event is kDeleted with no tombstone, which the sync engine does not relay.
   Result<bool> evict(std::string_view key, UnixMillis now);
+  // Evicts several keys in one transaction (one fsync with durable = true): all or none.
+  // Absent keys are skipped (no mark); returns how many documents were evicted. An invalid key
+  // fails the whole call with "INVALID_KEY" before anything is written.
+  Result<std::size_t> evict_many(const std::vector<std::string>& keys, UnixMillis now);
   bool is_evicted(std::string_view key) const;
   // Evicted keys in byte order.
   std::vector<std::string> evicted_keys() const;
@@ -116,10 +132,12 @@ class DocumentStore {
   Status refuse_if_evicted(std::string_view key, const PutOptions& options) const;
   // After a successful local write: drops the key's eviction mark, if any.
   Status clear_mark_after_local_write(std::string_view key, const PutOptions& options);
+  // follow_mark: the local soft-deleted flag takes the document's `_deleted` mark (remove
+  // passes false: delete_document sets the flag and sends the kSoftDeleted event).
   Status put_locked(std::string_view key, doc::Document& doc, UnixMillis now,
-                    const PutOptions& options);
+                    const PutOptions& options, bool follow_mark = true);
   Status put_in(DocStore::Batch& batch, std::string_view key, doc::Document& doc, UnixMillis now,
-                const PutOptions& options);
+                const PutOptions& options, bool follow_mark = true);
 
   std::unique_ptr<DocStore> base_;
   doc::ActorId actor_;
