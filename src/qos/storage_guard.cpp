@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <vector>
 
 namespace peat::qos {
@@ -17,6 +18,16 @@ std::string fixed2(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f", v);
   return buf;
+}
+
+// The controller's callback outside run_cycle (e.g. controller().force_eviction called by an
+// operator): one eviction, one transaction.
+EvictionCallback evict_each(store::DocumentStore& store, EventLoop& loop) {
+  return [&store, &loop](const std::string& key) -> Status {
+    auto r = store.evict(key, loop.unix_millis());
+    if (!r.ok()) return r.error();
+    return {};  // absent already: nothing left to free, the accounting entry goes anyway
+  };
 }
 
 }  // namespace
@@ -44,11 +55,7 @@ StorageGuard::StorageGuard(store::DocumentStore& store, EventLoop& loop, QosClas
       storage_(max_bytes, options_.retention, eviction.eviction_threshold),
       audit_(options_.audit_capacity),
       controller_(storage_, audit_, eviction) {
-  controller_.set_eviction_callback([this](const std::string& key) -> Status {
-    auto r = store_.evict(key, loop_.unix_millis());
-    if (!r.ok()) return r.error();
-    return {};  // absent already: nothing left to free, the accounting entry goes anyway
-  });
+  controller_.set_eviction_callback(evict_each(store_, loop_));
   if (options_.compact_before_evict) {
     controller_.set_compression_callback([this](const std::string& key) -> Result<std::uint64_t> {
       auto r = store_.base().compact(key);
@@ -146,6 +153,13 @@ void StorageGuard::apply_lifecycle(UnixMillis now, GuardCycleReport& report) {
     if (pa != pb) return pa < pb;
     return a.stored_at < b.stored_at;
   });
+  struct Eviction {
+    StoredDocument doc;
+    LifecycleDecision decision;
+    std::uint64_t age;
+    double pressure;
+  };
+  std::vector<Eviction> evictions;
   for (const StoredDocument& doc : docs) {
     if (actions >= options_.max_lifecycle_actions) break;
     if (loop_.now() - start > budget) break;
@@ -163,28 +177,12 @@ void StorageGuard::apply_lifecycle(UnixMillis now, GuardCycleReport& report) {
 
     // Local eviction: the lifecycle's Evict, and a TTL expiry of a document that is already
     // deleted mesh-wide (soft-deleted) — removing it again would only rewrite `_deleted`.
+    // Collected and evicted together after the pass (one transaction); the accounting entry
+    // goes now so the pressure read for the next document already counts it as freed.
     if (d == LifecycleDecision::kEvict ||
         (d == LifecycleDecision::kTtlExpired && already_soft_deleted)) {
-      auto r = store_.evict(doc.doc_id, now);
-      if (!r.ok()) {
-        ++report.lifecycle_failures;
-        audit_.record(
-            AuditEntry::failed_eviction(now, doc.doc_id, doc.qos_class, r.error().to_string()));
-        continue;
-      }
       storage_.unregister_document(doc.doc_id);
-      if (d == LifecycleDecision::kTtlExpired) {
-        ++report.ttl_expired;
-        AuditEntry e = AuditEntry::ttl_expired(now, doc.doc_id, doc.qos_class, age);
-        e.size_bytes = doc.size_bytes;
-        e.metadata = "evicted locally (already soft-deleted)";
-        audit_.record(std::move(e));
-      } else {
-        ++report.lifecycle_evicted;
-        audit_.record(AuditEntry::eviction(now, doc.doc_id, doc.qos_class, doc.size_bytes,
-                                           "Lifecycle eviction (age: " + std::to_string(age) +
-                                               "s, pressure: " + fixed2(pressure) + ")"));
-      }
+      evictions.push_back({doc, d, age, pressure});
       continue;
     }
 
@@ -220,6 +218,33 @@ void StorageGuard::apply_lifecycle(UnixMillis now, GuardCycleReport& report) {
       audit_.record(std::move(e));
     }
   }
+  if (evictions.empty()) return;
+  std::vector<std::string> keys;
+  keys.reserve(evictions.size());
+  for (const Eviction& e : evictions) keys.push_back(e.doc.doc_id);
+  auto evicted = store_.evict_many(keys, now);
+  for (const Eviction& e : evictions) {
+    const StoredDocument& doc = e.doc;
+    if (!evicted.ok()) {
+      track(doc.doc_id);  // still stored: account for it again
+      ++report.lifecycle_failures;
+      audit_.record(
+          AuditEntry::failed_eviction(now, doc.doc_id, doc.qos_class, evicted.error().to_string()));
+      continue;
+    }
+    if (e.decision == LifecycleDecision::kTtlExpired) {
+      ++report.ttl_expired;
+      AuditEntry a = AuditEntry::ttl_expired(now, doc.doc_id, doc.qos_class, e.age);
+      a.size_bytes = doc.size_bytes;
+      a.metadata = "evicted locally (already soft-deleted)";
+      audit_.record(std::move(a));
+    } else {
+      ++report.lifecycle_evicted;
+      audit_.record(AuditEntry::eviction(now, doc.doc_id, doc.qos_class, doc.size_bytes,
+                                         "Lifecycle eviction (age: " + std::to_string(e.age) +
+                                             "s, pressure: " + fixed2(e.pressure) + ")"));
+    }
+  }
 }
 
 GuardCycleReport StorageGuard::run_cycle(UnixMillis now) {
@@ -228,12 +253,38 @@ GuardCycleReport StorageGuard::run_cycle(UnixMillis now) {
   report.pressure_before = storage_.storage_pressure();
   if (options_.apply_lifecycle) apply_lifecycle(now, report);
   const double target = controller_.config().target_pressure;
+  // The controller's evictions are collected and done together after its cycle
+  // (DocumentStore::evict_many: one transaction, one fsync when durable).
+  auto pending = std::make_shared<std::vector<std::string>>();
+  controller_.set_eviction_callback([pending](const std::string& key) -> Status {
+    pending->push_back(key);
+    return {};
+  });
   if (draining_) {
     auto goal = static_cast<std::uint64_t>(static_cast<double>(storage_.max_bytes()) * target);
     std::uint64_t used = storage_.used_bytes();
     if (used > goal) report.eviction = controller_.force_eviction(used - goal, now);
   } else {
     report.eviction = controller_.run_eviction_cycle(now);
+  }
+  controller_.set_eviction_callback(evict_each(store_, loop_));
+  if (!pending->empty()) {
+    auto evicted = store_.evict_many(*pending, now);
+    if (!evicted.ok()) {
+      // Nothing was evicted: the controller already counted and audited these documents, so
+      // the report is corrected, each gets a failed-eviction entry and is accounted again.
+      for (const std::string& key : *pending) {
+        track(key);
+        audit_.record(
+            AuditEntry::failed_eviction(now, key, classify(key), evicted.error().to_string()));
+      }
+      if (report.eviction) {
+        report.eviction->failures += report.eviction->docs_evicted;
+        report.eviction->docs_evicted = 0;
+        report.eviction->bytes_freed = 0;
+        report.eviction->by_class = {};
+      }
+    }
   }
   report.pressure_after = storage_.storage_pressure();
   // Keep going soon only while cycles make progress, so a stuck store does not spin.

@@ -95,23 +95,29 @@ Result<std::size_t> DocumentStore::evict_many(const std::vector<std::string>& ke
   for (int i = 0; i < 8; ++i)
     when[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(now >> (56 - 8 * i));
   std::lock_guard lock(mu_);
-  std::vector<std::string> evicted;
-  // Mark and removal share the transaction: sync never sees the key absent and unmarked.
+  std::size_t evicted = 0;
+  std::vector<std::string> newly_marked;  // in-memory marks added here, undone on failure
+  // Mark and removal share the transaction: sync never sees the key absent and unmarked. The
+  // in-memory mark is set before the commit, so it is there when the kDeleted events run.
   Status st = base_->batch([&](DocStore::Batch& batch) -> Status {
-    evicted.clear();  // the function runs again if the map had to grow
+    evicted = 0;  // the function runs again if the map had to grow
     for (const std::string& key : keys) {
       auto removed = batch.remove(key);
       if (!removed.ok()) return removed.error();
       if (!*removed) continue;
       PEAT_TRY_STATUS(batch.txn().put(evicted_db_, as_key(key), when));
-      evicted.push_back(key);
+      ++evicted;
+      std::lock_guard elock(evicted_mu_);
+      if (evicted_.insert(key).second) newly_marked.push_back(key);
     }
     return {};
   });
-  if (!st.ok()) return st.error();
-  std::lock_guard elock(evicted_mu_);
-  for (std::string& key : evicted) evicted_.insert(std::move(key));
-  return evicted.size();
+  if (!st.ok()) {
+    std::lock_guard elock(evicted_mu_);
+    for (const std::string& key : newly_marked) evicted_.erase(key);
+    return st.error();
+  }
+  return evicted;
 }
 
 bool DocumentStore::is_evicted(std::string_view key) const {

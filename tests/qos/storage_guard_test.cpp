@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "beacon/manual_loop.hpp"
 #include "store/test_dir.hpp"
@@ -299,6 +300,89 @@ TEST_F(StorageGuardTest, LifecyclePressureEvictionStopsWhenTheClassLevelIsMet) {
   EXPECT_TRUE(store_->base().contains("low:l1"));
   EXPECT_LE(guard.storage().storage_pressure(), 0.75);
   EXPECT_FALSE(r.eviction);
+}
+
+// Keys still stored when the first kDeleted event of a store arrives (events run after commit).
+class FirstDeletionWatch {
+ public:
+  explicit FirstDeletionWatch(DocumentStore& store)
+      : sub_(store.subscribe("", [this, &store](const store::ChangeEvent& e) {
+          if (e.kind != store::ChangeKind::kDeleted || seen_) return;
+          seen_ = true;
+          still_stored_ = store.base().scan_prefix("", /*include_deleted=*/true).value();
+          for (const std::string& k : store.evicted_keys()) marked_.insert(k);
+        })) {}
+  bool seen() const { return seen_; }
+  // Every key evicted by the cycle was gone (and marked) at the first event: one commit.
+  void expect_all_gone_at_once(const std::vector<std::string>& evicted) const {
+    ASSERT_TRUE(seen_);
+    for (const std::string& k : evicted) {
+      EXPECT_EQ(std::count(still_stored_.begin(), still_stored_.end(), k), 0) << k;
+      EXPECT_EQ(marked_.count(k), 1u) << k;
+    }
+  }
+
+ private:
+  bool seen_ = false;
+  std::vector<std::string> still_stored_;
+  std::set<std::string> marked_;
+  store::Subscription sub_;
+};
+
+TEST_F(StorageGuardTest, PressureEvictionsOfACycleCommitTogether) {
+  for (int i = 0; i < 6; ++i) put("bulk:b" + std::to_string(i), 2000, kT0 + i);
+  put("alerts:a0", 2000, kT0);
+  EvictionConfig cfg;
+  cfg.compress_before_eviction = false;
+  StorageGuardOptions opts;
+  opts.apply_lifecycle = false;
+  StorageGuard guard(*store_, loop_, classify,
+                     static_cast<std::uint64_t>(static_cast<double>(total_size()) / 0.95), cfg,
+                     opts);
+  ASSERT_TRUE(guard.start().ok());
+  FirstDeletionWatch watch(*store_);
+  GuardCycleReport r = guard.run_cycle(kT0 + 10 * kMinute);
+  ASSERT_TRUE(r.eviction);
+  EXPECT_EQ(r.eviction->failures, 0u);
+  const std::vector<std::string> evicted = store_->evicted_keys();
+  ASSERT_GE(evicted.size(), 2u);
+  EXPECT_EQ(evicted.size(), r.eviction->docs_evicted);
+  watch.expect_all_gone_at_once(evicted);
+  EXPECT_EQ(guard.storage().used_bytes(), total_size());
+  EXPECT_LE(guard.storage().storage_pressure(), 0.7);
+  // Outside run_cycle the controller still evicts (one document per transaction).
+  auto forced = guard.controller().force_eviction(1, kT0 + 11 * kMinute);
+  EXPECT_EQ(forced.docs_evicted, 1u);
+  EXPECT_EQ(store_->evicted_keys().size(), evicted.size() + 1);
+  EXPECT_EQ(guard.storage().used_bytes(), total_size());
+}
+
+TEST_F(StorageGuardTest, LifecycleEvictionsOfAPassCommitTogether) {
+  LifecyclePolicies lifecycle;
+  LifecyclePolicy low = LifecyclePolicy::for_qos_class(QosClass::kLow);
+  low.use_soft_delete = false;
+  lifecycle.set(QosClass::kLow, low);
+  for (int i = 0; i < 10; ++i) put("low:l" + std::to_string(i), 1000, kT0 + i);
+  StorageGuardOptions opts;
+  opts.lifecycle = lifecycle;
+  EvictionConfig cfg;
+  cfg.eviction_threshold = 0.99;  // keep the controller out of it
+  StorageGuard guard(*store_, loop_, classify,
+                     static_cast<std::uint64_t>(static_cast<double>(total_size()) / 0.95), cfg,
+                     opts);
+  ASSERT_TRUE(guard.start().ok());
+  FirstDeletionWatch watch(*store_);
+  GuardCycleReport r = guard.run_cycle(kT0 + 6 * kMinute);
+  // From 0.95 down to Low's level 0.75: the oldest documents, several of them.
+  ASSERT_GE(r.lifecycle_evicted, 2u);
+  EXPECT_EQ(r.lifecycle_failures, 0u);
+  const std::vector<std::string> evicted = store_->evicted_keys();
+  EXPECT_EQ(evicted.size(), r.lifecycle_evicted);
+  EXPECT_TRUE(std::count(evicted.begin(), evicted.end(), "low:l0"));
+  watch.expect_all_gone_at_once(evicted);
+  EXPECT_LE(guard.storage().storage_pressure(), 0.75);
+  EXPECT_EQ(guard.storage().used_bytes(), total_size());
+  EXPECT_EQ(guard.audit().get_by_action(AuditAction::kEvicted).size(), r.lifecycle_evicted);
 }
 
 TEST_F(StorageGuardTest, CompactsBeforeEvicting) {

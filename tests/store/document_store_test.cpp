@@ -274,6 +274,47 @@ TEST_F(DocumentStoreTest, ThePeersDeletedMarkDecidesVisibilityAfterAMerge) {
   EXPECT_TRUE(store_->base().check_consistency().ok());
 }
 
+TEST_F(DocumentStoreTest, EvictManyRemovesAndMarksInOneTransaction) {
+  for (const char* k : {"bulk:a", "bulk:b", "bulk:c", "bulk:keep"}) {
+    ASSERT_TRUE(store_->put_json(k, json{{"k", k}}, kT0).ok());
+  }
+  // When the first kDeleted event runs (after the commit) every key is gone and marked.
+  std::vector<std::string> deleted;
+  std::size_t stored_at_first = 0;
+  bool marked_at_first = false;
+  Subscription sub = store_->subscribe("bulk:", [&](const ChangeEvent& e) {
+    if (e.kind != ChangeKind::kDeleted) return;
+    if (deleted.empty()) {
+      stored_at_first = store_->list("bulk")->size();
+      marked_at_first = store_->is_evicted("bulk:a") && store_->is_evicted("bulk:b") &&
+                        store_->is_evicted("bulk:c");
+    }
+    deleted.push_back(e.key);
+  });
+  auto n = store_->evict_many({"bulk:a", "bulk:b", "bulk:absent", "bulk:c", "bulk:a"}, kT0 + 1);
+  ASSERT_TRUE(n.ok()) << n.error().to_string();
+  EXPECT_EQ(*n, 3u);  // absent and repeated keys are not counted
+  EXPECT_EQ(deleted, (std::vector<std::string>{"bulk:a", "bulk:b", "bulk:c"}));
+  EXPECT_EQ(stored_at_first, 1u);
+  EXPECT_TRUE(marked_at_first);
+  EXPECT_EQ(store_->evicted_keys(), (std::vector<std::string>{"bulk:a", "bulk:b", "bulk:c"}));
+  EXPECT_FALSE(store_->is_evicted("bulk:absent"));
+  EXPECT_TRUE(store_->base().contains("bulk:keep"));
+  EXPECT_TRUE(store_->base().tombstones()->empty());  // local, not a delete
+  // An invalid key fails the call before anything is written.
+  EXPECT_EQ(store_->evict_many({"bulk:keep", "nocolon"}, kT0 + 2).error().code, "INVALID_KEY");
+  EXPECT_TRUE(store_->base().contains("bulk:keep"));
+  EXPECT_FALSE(store_->is_evicted("bulk:keep"));
+  EXPECT_EQ(*store_->evict_many({}, kT0 + 3), 0u);
+  // Marks are durable and refuse peer copies as with evict.
+  reopen();
+  EXPECT_EQ(store_->evicted_keys(), (std::vector<std::string>{"bulk:a", "bulk:b", "bulk:c"}));
+  PutOptions peer;
+  peer.from_peer = true;
+  EXPECT_EQ(store_->put_json("bulk:b", json{{"k", 1}}, kT0 + 4, peer).error().code, "EVICTED");
+  EXPECT_TRUE(store_->base().check_consistency().ok());
+}
+
 class QueryTest : public DocumentStoreTest {
  protected:
   void SetUp() override {
