@@ -414,9 +414,10 @@ HttpResponse Router::route(const HttpRequest& request) {
   if (top == "topology" && s.size() == 3) {
     if (m != "GET") return method_not_allowed("GET");
     auto t = backend_.topology();
-    return json_response(
-        200,
-        {{"peer_count", t.peer_count}, {"role", t.role}, {"hierarchy_level", t.hierarchy_level}});
+    json body{
+        {"peer_count", t.peer_count}, {"role", t.role}, {"hierarchy_level", t.hierarchy_level}};
+    if (auto parent = backend_.topology_parent()) body["parent"] = *parent;
+    return json_response(200, body);
   }
   if (top == "ota" && s.size() == 4 && !s[3].empty()) {
     if (m != "POST") return method_not_allowed("POST");

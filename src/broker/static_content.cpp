@@ -66,7 +66,8 @@ async function draw() {
   const [node, peers, topo] = await Promise.all([get('/api/v1/node'), get('/api/v1/peers'),
                                                  get('/api/v1/topology')]);
   document.getElementById('node').textContent = 'node ' + node.node_id;
-  document.getElementById('role').textContent = 'role ' + topo.role + ' · level ' + topo.hierarchy_level;
+  document.getElementById('role').textContent = 'role ' + topo.role + ' · level ' + topo.hierarchy_level +
+      (topo.parent ? ' · parent ' + topo.parent : '');
   const svg = document.getElementById('graph');
   svg.replaceChildren();
   const cx = 300, cy = 280, r = 200, n = peers.peers.length;
@@ -170,7 +171,7 @@ const std::string_view kOpenApiDocument = R"json({
       "responses": {"200": {"description": "Peer", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Peer"}}}},
                     "404": {"description": "Error"}}}},
     "/api/v1/topology": {"get": {"summary": "Role, level and peer count",
-      "responses": {"200": {"description": "{peer_count, role, hierarchy_level}"}}}},
+      "responses": {"200": {"description": "{peer_count, role, hierarchy_level, parent (when set)}"}}}},
     "/api/v1/documents/{collection}": {"get": {"summary": "Every document of a collection",
       "parameters": [{"name": "collection", "in": "path", "required": true, "schema": {"type": "string"}}],
       "responses": {"200": {"description": "DocumentList", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DocumentList"}}}},

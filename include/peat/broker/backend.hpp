@@ -100,6 +100,9 @@ class BrokerBackend {
   virtual std::vector<PeerSummary> peers() = 0;
   virtual std::optional<PeerSummary> peer(const std::string& id) = 0;
   virtual TopologySummary topology() = 0;
+  // Node id of this node's parent in the hierarchy (none: root or flat). GET /api/v1/topology
+  // adds it as "parent" only when set, so the Rust fields stay as they are.
+  virtual std::optional<std::string> topology_parent() { return std::nullopt; }
 
   // JSON text of each document (objects get an "_id" field); nullopt: no such collection.
   virtual std::optional<std::vector<std::string>> list_documents(const std::string& collection) = 0;
