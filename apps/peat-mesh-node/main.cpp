@@ -154,6 +154,7 @@ int main(int argc, char** argv) {
   std::string blob_profile = "tactical";
   std::string storage_max = "0";
   std::string storage_lifecycle = "false";
+  std::string parent;
   std::string log_filter = "info";
   std::string log_format = "text";
 
@@ -221,6 +222,9 @@ int main(int argc, char** argv) {
                  "true|1 to also apply the QoS lifecycle (TTL expiry, soft delete) per class")
       ->envname("PEAT_STORAGE_LIFECYCLE")
       ->capture_default_str();
+  app.add_option("--parent", parent,
+                 "Node id of this node's parent in the hierarchy (empty: root or flat mesh)")
+      ->envname("PEAT_PARENT");
   app.add_option("--log-level", log_filter, "trace|debug|info|warn|error (RUST_LOG style)")
       ->envname("RUST_LOG")
       ->capture_default_str();
@@ -306,6 +310,7 @@ int main(int argc, char** argv) {
   config.blob_profile = blob_profile;
   config.storage_max_bytes = parse_size("PEAT_STORAGE_MAX_BYTES", storage_max);
   config.storage_lifecycle = storage_lifecycle == "true" || storage_lifecycle == "1";
+  if (!parent.empty()) config.parent = parent;
 
   auto built = peat::mesh::PeatMeshBuilder().with_config(config).build();
   if (!built) {
@@ -326,8 +331,10 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   spdlog::info(
-      "Starting peat-mesh-node hostname={} discovery={} broker_port={} quic_port={} data_dir={}",
-      hostname, peat::mesh::to_string(*mode), broker_port, quic_port, data_dir);
+      "Starting peat-mesh-node hostname={} discovery={} broker_port={} quic_port={} data_dir={} "
+      "parent={}",
+      hostname, peat::mesh::to_string(*mode), broker_port, quic_port, data_dir,
+      parent.empty() ? "-" : parent);
   if (!config.iroh.relay_urls.empty())
     spdlog::warn("PEAT_IROH_RELAY_URLS given: this port has no relays; peers must be reachable");
   if (authority_key.empty() && require_certificates)

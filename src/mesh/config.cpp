@@ -32,11 +32,7 @@ Result<DiscoveryMode> parse_discovery_mode(std::string_view text) {
                               "' (expected kubernetes, k8s, mdns, static or none)");
 }
 
-namespace {
-
-// Host names and labels: what is safe as an mDNS instance label, a key-derivation context and
-// a file name.
-bool valid_node_id(const std::string& id) {
+bool is_valid_node_id(std::string_view id) {
   if (id.empty() || id.size() > 63) return false;
   for (char c : id) {
     auto u = static_cast<unsigned char>(c);
@@ -45,17 +41,22 @@ bool valid_node_id(const std::string& id) {
   return true;
 }
 
-}  // namespace
-
 std::optional<std::filesystem::path> MeshConfig::store_dir() const {
   if (data_dir) return data_dir;
   return storage_path;
 }
 
 Status MeshConfig::validate() const {
-  if (node_id && !valid_node_id(*node_id)) {
+  if (node_id && !is_valid_node_id(*node_id)) {
     return invalid_config_error("node id '" + *node_id +
                                 "' must be 1-63 characters of letters, digits, '-', '_' or '.'");
+  }
+  if (parent && !is_valid_node_id(*parent)) {
+    return invalid_config_error("parent '" + *parent +
+                                "' must be 1-63 characters of letters, digits, '-', '_' or '.'");
+  }
+  if (parent && node_id && *parent == *node_id) {
+    return invalid_config_error("parent '" + *parent + "' is this node itself");
   }
   if (formation_secret) {
     auto key = security::FormationKey::from_base64(std::string(security::kNodeFormationId),

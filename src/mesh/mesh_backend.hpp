@@ -18,6 +18,7 @@ class MeshBackend final : public broker::BrokerBackend {
   std::vector<broker::PeerSummary> peers() override;
   std::optional<broker::PeerSummary> peer(const std::string& id) override;
   broker::TopologySummary topology() override;
+  std::optional<std::string> topology_parent() override;
   std::optional<std::vector<std::string>> list_documents(const std::string& collection) override;
   std::optional<std::string> get_document(const std::string& collection,
                                           const std::string& id) override;

@@ -6,6 +6,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -19,6 +20,7 @@
 #include "peat/discovery/mdns_discovery.hpp"
 #include "peat/discovery/static_discovery.hpp"
 #include "peat/mesh/certificate_service.hpp"
+#include "peat/mesh/hierarchy.hpp"
 #ifdef PEAT_MESH_QOS
 #include "peat/qos/storage_guard.hpp"
 #include "peat/sync/sync_policy.hpp"
@@ -53,6 +55,52 @@ Error already_running_error() {
 }
 Error invalid_config_error(const std::string& message) {
   return make_error("INVALID_CONFIG", "invalid configuration: " + message);
+}
+
+// ---- parent announcement (hierarchy.hpp) ----------------------------------------------------
+namespace {
+constexpr std::string_view kAnnouncementTag = "PTA1";
+
+Error bad_announcement(const std::string& why) {
+  return make_error("SERIALIZATION_ERROR", "parent announcement: " + why);
+}
+}  // namespace
+
+Bytes encode_parent_announcement(const ParentAnnouncement& announcement) {
+  Bytes out(kAnnouncementTag.begin(), kAnnouncementTag.end());
+  out.push_back(announcement.reply_requested ? kAnnounceReplyRequested : 0);
+  const std::string parent = announcement.parent.value_or("");
+  out.push_back(static_cast<std::uint8_t>(parent.size()));
+  out.insert(out.end(), parent.begin(), parent.end());
+  return out;
+}
+
+bool is_parent_announcement(ByteView bytes) {
+  return bytes.size() >= kAnnouncementTag.size() &&
+         std::equal(kAnnouncementTag.begin(), kAnnouncementTag.end(), bytes.begin());
+}
+
+Result<ParentAnnouncement> decode_parent_announcement(ByteView bytes) {
+  if (!is_parent_announcement(bytes)) return bad_announcement("missing PTA1 header");
+  if (bytes.size() < kParentAnnouncementHeader)
+    return bad_announcement("truncated header (" + std::to_string(bytes.size()) + " bytes)");
+  const std::uint8_t flags = bytes[4];
+  if ((flags & ~kAnnounceReplyRequested) != 0)
+    return bad_announcement("unknown flags 0x" + to_hex(ByteView(&bytes[4], 1)));
+  const std::size_t length = bytes[5];
+  if (bytes.size() != kParentAnnouncementHeader + length)
+    return bad_announcement("parent length " + std::to_string(length) + " but " +
+                            std::to_string(bytes.size() - kParentAnnouncementHeader) +
+                            " bytes follow");
+  ParentAnnouncement out;
+  out.reply_requested = (flags & kAnnounceReplyRequested) != 0;
+  if (length > 0) {
+    std::string parent(reinterpret_cast<const char*>(bytes.data()) + kParentAnnouncementHeader,
+                       length);
+    if (!is_valid_node_id(parent)) return bad_announcement("parent is not a valid node id");
+    out.parent = std::move(parent);
+  }
+  return out;
 }
 
 namespace {
@@ -193,6 +241,10 @@ struct KnownPeer {
   bool connected = false;
   bool dialing = false;
   int ticks_unconnected = 0;
+  // Hierarchy: whether the peer's parent announcement arrived on this connection, and whom
+  // it named.
+  bool announced = false;
+  std::optional<std::string> announced_parent;
 };
 
 struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
@@ -252,6 +304,8 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
   std::unique_ptr<qos::StorageGuard> storage_guard;
 #endif
   std::map<std::string, KnownPeer> known;  // by node id
+  // The hierarchy view last applied (node ids): parent connected, children, whether any.
+  HierarchyView hierarchy;
   std::optional<TimerId> tick_timer;
   bool ticking = false;
   std::string deleting_key;  // key being deleted by delete_local
@@ -313,7 +367,79 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
   }
 
   std::string role() const {
+    if (hierarchy.active) {
+      if (!config.parent) return "root";
+      return hierarchy.children.empty() ? "leaf" : "member";
+    }
     return connected_count() == 0 ? "standalone" : "peer";
+  }
+
+  // ---- hierarchy (docs/node.md "Hierarchy") -----------------------------------------------
+  void announce_parent(const transport::PeerId& peer, bool reply_requested) {
+    if (!quic) return;
+    auto sent = quic->send(peer, transport::Channel::kControl,
+                           encode_parent_announcement({config.parent, reply_requested}));
+    if (!sent) {
+      auto* p = by_peer_id(peer);
+      spdlog::debug("parent announcement to {} not sent: {}", p ? p->node_id : peer,
+                    sent.error().to_string());
+    }
+  }
+
+  void on_parent_announcement(const transport::PeerId& peer, ByteView message) {
+    auto* p = by_peer_id(peer);
+    if (!p || !p->connected) return;  // not admitted yet: its next announcement counts
+    auto a = decode_parent_announcement(message);
+    if (!a) {
+      spdlog::warn("control message from {} rejected: {}", p->node_id, a.error().to_string());
+      return;
+    }
+    if (a->reply_requested) announce_parent(peer, false);
+    if (!p->announced || p->announced_parent != a->parent) {
+      spdlog::debug("peer {} announced parent {}", p->node_id, a->parent.value_or("(none)"));
+    }
+    p->announced = true;
+    p->announced_parent = a->parent;
+    update_hierarchy();
+  }
+
+  // Recomputes parent and children from the connected peers and gives the sync engine the
+  // view when it changed. Without a configured parent and without children: flat (no view).
+  void update_hierarchy() {
+    HierarchyView next;
+    next.parent = config.parent;
+    std::optional<transport::PeerId> parent_peer;
+    std::set<transport::PeerId> child_peers;
+    for (const auto& [id, p] : known) {
+      if (!p.connected) continue;
+      if (config.parent && id == *config.parent) {
+        next.parent_connected = true;
+        parent_peer = p.peer_id;
+      } else if (p.announced && p.announced_parent == node_id) {
+        next.children.push_back(id);
+        child_peers.insert(p.peer_id);
+      }
+    }
+    next.active = config.parent.has_value() || !next.children.empty();
+    const bool changed = next.active != hierarchy.active ||
+                         next.parent_connected != hierarchy.parent_connected ||
+                         next.children != hierarchy.children;
+    hierarchy = next;
+    hierarchy.role = role();
+    if (!changed) return;
+#ifdef PEAT_MESH_SYNC
+    if (syncer) {
+      std::optional<sync::SyncTopology> view;
+      if (next.active) view = sync::SyncTopology{parent_peer, child_peers};
+      syncer->set_topology(std::move(view));
+    }
+#endif
+    std::string children;
+    for (const auto& c : hierarchy.children) children += (children.empty() ? "" : ",") + c;
+    spdlog::info("hierarchy role={} parent={}{} children=[{}]", hierarchy.role,
+                 config.parent.value_or("-"),
+                 config.parent && !hierarchy.parent_connected ? " (not connected)" : "", children);
+    emit(TopologyChanged{role(), connected_count()});
   }
 
   KnownPeer* by_peer_id(const transport::PeerId& peer) {
@@ -447,10 +573,13 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
         return;
       }
 #endif
+      if (channel == transport::Channel::kControl && is_parent_announcement(message)) {
+        on_parent_announcement(peer, message);
+        return;
+      }
 #ifdef PEAT_MESH_SYNC
       if (channel == transport::Channel::kSync && syncer) syncer->on_message(peer, message);
 #endif
-      (void)peer, (void)channel, (void)message;
     };
     events.on_writable = [this](const transport::PeerId& peer) {
 #ifdef PEAT_MESH_SYNC
@@ -465,6 +594,7 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     PEAT_TRY_STATUS(quic->start());
     PEAT_TRY_STATUS(start_sync());
     PEAT_TRY_STATUS(start_certificates());
+    update_hierarchy();  // a configured parent makes this node hierarchical from the start
     quic_port = quic->local_port().value_or(0);
     spdlog::info("QUIC endpoint listening on {}:{} endpoint_id={}", config.quic_bind_host,
                  quic_port, quic->local_peer_id());
@@ -661,6 +791,10 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
         // side dials too if nothing happened for a while (one-sided peer lists).
         if (quic->local_peer_id() < p.peer_id || p.ticks_unconnected >= 3) dial(p);
       }
+      // The transport drops messages that arrive before it reports the connection: announce
+      // again to every connected peer whose announcement we have not heard (it asks back).
+      for (auto& [id, p] : known)
+        if (p.connected && !p.announced) announce_parent(p.peer_id, true);
     }
     if (docs) {
       auto expired = docs->base().expire(loop->unix_millis());
@@ -688,6 +822,7 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
           spdlog::info("peer lost from discovery node_id={}", lost->node_id);
           if (it->second.connected && quic) quic->disconnect(it->second.peer_id);
           known.erase(it);
+          update_hierarchy();
         }
       }
     }
@@ -753,9 +888,16 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     }
     ++peers_joined;
     spdlog::info("Peer connected node_id={} endpoint_id={}", name, peer);
+    // The parent's role is known from the configuration before the first sync frame.
+    if (p) {
+      p->announced = false;
+      p->announced_parent.reset();
+      update_hierarchy();
+    }
 #ifdef PEAT_MESH_SYNC
     if (syncer) syncer->on_connected(peer);
 #endif
+    announce_parent(peer, true);
     emit(PeerJoined{name});
     emit(TopologyChanged{role(), connected_count()});
   }
@@ -778,6 +920,9 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
       return;
     }
     p->connected = false;
+    p->announced = false;
+    p->announced_parent.reset();
+    update_hierarchy();
     ++peers_left;
     spdlog::info("Peer disconnected node_id={} reason={} ({})", p->node_id,
                  transport::to_string(reason), detail);
@@ -1130,6 +1275,7 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
 #endif
     docs.reset();  // LMDB commits are durable; closing releases the environment
     known.clear();
+    hierarchy = {};
     loop.reset();
   }
 
@@ -1290,6 +1436,10 @@ broker::TopologySummary MeshBackend::topology() {
     return broker::TopologySummary{mesh_.connected_count(), mesh_.role(), 0};
   });
   return t ? *t : broker::TopologySummary{0, "stopped", 0};
+}
+
+std::optional<std::string> MeshBackend::topology_parent() {
+  return mesh_.config.parent;
 }
 
 std::optional<std::vector<std::string>> MeshBackend::list_documents(const std::string& collection) {
@@ -1602,6 +1752,15 @@ Result<std::vector<std::string>> PeatMesh::query_documents(const std::string& co
   store::Query query = *q;
   return impl_->on_network<std::vector<std::string>>(
       [this, query] { return impl_->query_local(query); });
+}
+
+Result<HierarchyView> PeatMesh::hierarchy() {
+  return impl_->on_network<HierarchyView>([this]() -> Result<HierarchyView> {
+    HierarchyView v = impl_->hierarchy;
+    v.parent = impl_->config.parent;
+    v.role = impl_->role();
+    return v;
+  });
 }
 
 std::vector<PeerView> PeatMesh::peers() {

@@ -31,6 +31,7 @@
 #include "peat/common/result.hpp"
 #include "peat/mesh/config.hpp"
 #include "peat/mesh/events.hpp"
+#include "peat/mesh/hierarchy.hpp"
 
 namespace peat::mesh {
 
@@ -95,6 +96,8 @@ class PeatMesh {
                                                    std::string_view query_json);
 
   std::vector<PeerView> peers();
+  // This node's place in the hierarchy (MeshConfig::parent and the peers' announcements).
+  Result<HierarchyView> hierarchy();
 
   // Blobs: a content-addressed store at <data_dir>/blobs (NO_STORE without a data dir), served
   // to connected peers over QUIC (Channel::kBlobs) with the configured transfer profile.
