@@ -4,9 +4,10 @@
 // change events: every put re-registers the document's stored size and write time, deletions
 // and expiries unregister it), and every `interval` (default 10 s, an EventLoop timer) runs one
 // cycle: the lifecycle decision of each tracked document (TTL expired or soft delete ->
-// DocumentStore::remove with the collection's deletion policy; evict -> DocumentStore::evict),
-// then an EvictionController cycle that compacts first (DocStore::compact) and evicts through
-// DocumentStore::evict. Eviction is local: no tombstone, and the store refuses peer copies of an
+// DocumentStore::remove with the collection's deletion policy; evict -> collected, then one
+// DocumentStore::evict_many after the pass), then an EvictionController cycle that compacts first
+// (DocStore::compact) and evicts the keys it picks with one DocumentStore::evict_many after the
+// cycle (controller() used directly, outside run_cycle, evicts one key per transaction). Eviction is local: no tombstone, and the store refuses peer copies of an
 // evicted key ("EVICTED"), so sync cannot bring it back. Everything lands in the audit log.
 //
 // Threads: construct, start, stop, run_cycle and destroy on the loop's thread; store change
