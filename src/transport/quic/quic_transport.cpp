@@ -88,6 +88,16 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     bool reported = false;  // on_connected was delivered
     bool silent = false;    // closing a duplicate: no events
     bool inherit = false;   // takes over a reported peer from a closed duplicate: no new event
+    // Established while our own dial to the same peer, which wins a simultaneous dial, is under
+    // way: not reported; its messages wait in `pending` for the dial's outcome.
+    bool held = false;
+    // The losing duplicate of a simultaneous dial, kept until the messages sent on it are
+    // through: its received messages are delivered, sends go to the winner. Its dialler closes
+    // it once everything it sent is acknowledged; the other side waits for that close.
+    bool draining = false;
+    // Received messages and datagrams not delivered yet: the link is not reported, or a
+    // draining duplicate of the peer still delivers what was sent before these.
+    std::vector<ConnectionEvent> pending;
     bool flush_posted = false;
     Instant last_activity{};
     Instant created{};      // when the link was dialled or its first packet arrived
@@ -114,6 +124,9 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
   std::map<Bytes, std::uint64_t> by_cid;
   std::map<PeerId, std::uint64_t> by_peer;     // established
   std::map<PeerId, std::uint64_t> connecting;  // outgoing, handshake in progress
+  // Messages of a held duplicate that its dialler closed before our own dial was confirmed:
+  // delivered when the peer is reported.
+  std::map<PeerId, std::vector<ConnectionEvent>> orphaned;
   std::vector<std::uint8_t> send_buf = std::vector<std::uint8_t>(kMaxGsoBytes);
   std::vector<std::uint8_t> recv_buf = std::vector<std::uint8_t>(kRecvBufferSize);
 
@@ -476,6 +489,10 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
       drain_events(id);
       auto it = links.find(id);
       if (it == links.end()) return;
+      if (Link& d = it->second;
+          d.draining && d.outgoing && !d.conn->is_closed() && d.conn->stats().bytes_queued == 0) {
+        d.conn->close(0, "duplicate connection", now());  // all we sent on it is acknowledged
+      }
       std::size_t batches = 0;
       while (!blocked_on_send) {
         Link& l = it->second;
@@ -567,10 +584,13 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
         on_established(id, l);
         return;
       case ConnectionEventType::kMessage:
-        if (l.reported && events.on_message) events.on_message(peer, e.channel, std::move(e.data));
-        return;
       case ConnectionEventType::kDatagram:
-        if (l.reported && events.on_datagram) events.on_datagram(peer, std::move(e.data));
+        if (l.silent) return;
+        if (l.draining || (l.reported && !draining_link(peer, id))) {
+          deliver(peer, std::move(e));
+        } else {
+          l.pending.push_back(std::move(e));
+        }
         return;
       case ConnectionEventType::kWritable:
         if (l.reported && events.on_writable) events.on_writable(peer);
@@ -581,6 +601,79 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     }
   }
 
+  void deliver(const PeerId& peer, ConnectionEvent e) {
+    if (e.type == ConnectionEventType::kMessage) {
+      if (events.on_message) events.on_message(peer, e.channel, std::move(e.data));
+    } else if (events.on_datagram) {
+      events.on_datagram(peer, std::move(e.data));
+    }
+  }
+
+  // A losing duplicate of `peer` still open (other than `except`): what it carries goes first.
+  bool draining_link(const PeerId& peer, std::uint64_t except) const {
+    for (const auto& [other, l] : links) {
+      if (other != except && l.draining && !l.conn->is_closed() && l.conn->peer_id() == peer) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Delivers what waited for `peer` to be reported: a closed held duplicate's messages, then
+  // those of the link `id`, unless a draining duplicate must deliver first. Callbacks may
+  // re-enter the transport.
+  void deliver_pending(const PeerId& peer, std::uint64_t id) {
+    if (auto o = orphaned.find(peer); o != orphaned.end()) {
+      std::vector<ConnectionEvent> earlier = std::move(o->second);
+      orphaned.erase(o);
+      for (ConnectionEvent& e : earlier) deliver(peer, std::move(e));
+    }
+    for (int i = 0; i < 16; ++i) {  // bounded: a callback may add to `pending` meanwhile
+      auto it = links.find(id);
+      if (it == links.end() || !it->second.reported || it->second.pending.empty() ||
+          draining_link(peer, id)) {
+        return;
+      }
+      std::vector<ConnectionEvent> batch = std::move(it->second.pending);
+      it->second.pending.clear();
+      for (ConnectionEvent& e : batch) deliver(peer, std::move(e));
+    }
+  }
+
+  // Reports `id` as the peer's connection: on_connected, then the messages that waited for it.
+  void report(std::uint64_t id, const PeerId& peer, bool announce) {
+    Link& l = links.at(id);
+    by_peer[peer] = id;
+    l.reported = true;
+    l.held = false;
+    l.established = now();
+    if (announce && events.on_connected) events.on_connected(peer);
+    deliver_pending(peer, id);
+  }
+
+  std::optional<std::uint64_t> held_link(const PeerId& peer) const {
+    for (const auto& [other, l] : links) {
+      if (l.held && !l.conn->is_closed() && l.conn->peer_id() == peer) return other;
+    }
+    return std::nullopt;
+  }
+
+  // `loser` lost a simultaneous dial to the peer's reported connection. Its dialler closes it
+  // at once if nothing was sent on it, else once all it sent is acknowledged; the accepting
+  // side keeps delivering what arrives on it until then (see docs/quic.md).
+  void retire(std::uint64_t loser_id) {
+    Link& loser = links.at(loser_id);
+    if (loser.outgoing && !loser.reported) {
+      loser.silent = true;  // never reported: we sent nothing on it
+      loser.conn->close(0, "duplicate connection", now());
+    } else {
+      loser.draining = true;
+      loser.reported = false;
+      loser.held = false;
+    }
+    post_flush(loser_id);
+  }
+
   void on_established(std::uint64_t id, Link& l) {
     const PeerId peer = l.conn->peer_id();
     if (l.outgoing) connecting.erase(l.dialled);
@@ -588,6 +681,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     const bool redial = existing != by_peer.end() && existing->second != id &&
                         (links.at(existing->second).outgoing == l.outgoing ||
                          links.at(existing->second).established + kDialRaceWindow < l.created);
+    const PeerId& self_id = tls->peer_id();
     if (redial) {
       // Not a simultaneous dial (both connections dialled by the same side, or the new one begun
       // long after the old one was up) but a peer that dialled again: it restarted, or gave up
@@ -605,41 +699,61 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
       }
       auto again = links.find(id);  // the callback may have re-entered the transport
       if (again == links.end() || again->second.conn->is_closed() || by_peer.count(peer)) return;
-      by_peer[peer] = id;
-      again->second.reported = true;
-      again->second.established = now();
-      if (events.on_connected) events.on_connected(peer);
+      report(id, peer, true);
       return;
     }
     if (existing != by_peer.end() && existing->second != id) {
       // Both sides dialled at once. Both keep the connection dialled by the smaller peer id.
-      const PeerId& self_id = tls->peer_id();
       const PeerId new_client = l.outgoing ? self_id : peer;
-      Link& old = links.at(existing->second);
+      const std::uint64_t old_id = existing->second;
       if (new_client == std::min(self_id, peer)) {
-        l.reported = true;  // inherits the peer's "connected" state
-        l.established = old.established;
-        old.silent = true;
-        old.conn->close(0, "duplicate connection", now());
-        post_flush(existing->second);
-        existing->second = id;
+        const Instant since = links.at(old_id).established;
+        retire(old_id);
+        report(id, peer, false);  // inherits the peer's "connected" state
+        links.at(id).established = since;
       } else {
-        l.silent = true;
-        l.conn->close(0, "duplicate connection", now());
+        retire(id);
       }
       return;
     }
-    by_peer[peer] = id;
-    l.reported = true;
-    l.established = now();
-    if (l.inherit) return;  // the peer never went away: it moved over from a duplicate
-    if (events.on_connected) events.on_connected(peer);
+    if (!l.outgoing && self_id < peer && connecting.count(peer)) {
+      // Our own dial to this peer is under way and would win if both complete: wait for it
+      // rather than report a connection that may be closed as the duplicate. A dial still not
+      // through after the race window (a stale address, a lost Initial) stops the wait: the held
+      // connection is reported, and a later win of our dial makes it drain.
+      l.held = true;
+      loop.call_after(kDialRaceWindow, [weak = weak_from_this(), id, peer] {
+        auto self = weak.lock();
+        if (!self) return;
+        auto it = self->links.find(id);
+        if (it == self->links.end() || !it->second.held || it->second.conn->is_closed()) return;
+        if (self->by_peer.count(peer)) return;
+        self->report(id, peer, true);
+      });
+      return;
+    }
+    const auto held = l.outgoing ? held_link(peer) : std::nullopt;
+    if (l.inherit) {  // the peer never went away: it moved over from a duplicate
+      report(id, peer, false);
+    } else {
+      report(id, peer, true);
+    }
+    if (held && links.count(*held)) {
+      // Our dial won; the peer's dial, held so far, delivers what was sent on it, then drains.
+      Link& h = links.at(*held);
+      std::vector<ConnectionEvent> earlier = std::move(h.pending);
+      h.pending.clear();
+      h.held = false;
+      h.draining = true;
+      for (ConnectionEvent& e : earlier) deliver(peer, std::move(e));
+      post_flush(*held);
+    }
   }
 
   // Another live connection to `peer`, if any (e.g. the other half of a simultaneous dial).
   std::optional<std::uint64_t> other_link(const PeerId& peer, std::uint64_t id) const {
     for (const auto& [other, l] : links) {
-      if (other == id || l.silent || l.conn->is_closed()) continue;
+      if (other == id || l.silent || l.draining || l.conn->is_closed()) continue;
       if (l.conn->peer_id() == peer || (l.outgoing && l.dialled == peer)) return other;
     }
     return std::nullopt;
@@ -647,6 +761,39 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
 
   void on_closed(std::uint64_t id, Link& l, DisconnectReason reason, const std::string& detail) {
     if (l.silent) return;
+    if (l.draining) {
+      // The duplicate is gone: what arrived on the winner meanwhile follows now. If messages
+      // we sent on the duplicate were not all acknowledged, the peer may have missed some:
+      // the application is told the link was broken and is connected again.
+      const PeerId peer = l.conn->peer_id();
+      l.draining = false;
+      const std::uint64_t unacked = l.conn->stats().bytes_queued;
+      const auto winner = by_peer.find(peer);
+      if (winner == by_peer.end()) return;
+      const std::uint64_t winner_id = winner->second;
+      if (unacked > 0) {
+        if (events.on_disconnected) {
+          events.on_disconnected(peer, reason,
+                                 std::to_string(unacked) +
+                                     " bytes sent on a duplicate connection were not acknowledged "
+                                     "before it closed (" +
+                                     detail + ")");
+        }
+        if (!by_peer.count(peer) || by_peer.at(peer) != winner_id) return;
+        if (events.on_connected) events.on_connected(peer);
+      }
+      deliver_pending(peer, winner_id);
+      return;
+    }
+    if (l.held) {
+      // The peer closed its dial before ours was confirmed: keep what it sent on it.
+      const PeerId peer = l.conn->peer_id();
+      l.held = false;
+      auto& keep = orphaned[peer];
+      for (ConnectionEvent& e : l.pending) keep.push_back(std::move(e));
+      l.pending.clear();
+      return;
+    }
     if (l.reported || l.inherit) {
       const PeerId peer = l.conn->peer_id().empty() ? l.dialled : l.conn->peer_id();
       if (auto it = by_peer.find(peer); it != by_peer.end() && it->second == id) by_peer.erase(it);
@@ -657,12 +804,15 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
         Link& o = links.at(*other);
         o.inherit = true;
         if (o.conn->is_established()) {
-          by_peer[peer] = *other;
-          o.reported = true;
-          o.established = l.established;
+          const Instant since = l.established;
+          report(*other, peer, false);
+          if (auto again = links.find(*other); again != links.end()) {
+            again->second.established = since;
+          }
         }
         return;
       }
+      orphaned.erase(peer);
       if (events.on_disconnected) events.on_disconnected(peer, reason, detail);
     } else if (l.outgoing) {
       const PeerId peer = l.dialled;
@@ -672,6 +822,12 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
       // A dial that lost to a simultaneous dial from the peer: the peer is connected through
       // the other connection, so this one's end is no disconnect.
       if (by_peer.count(peer)) return;
+      // Our dial failed while the peer's own dial waited for it: that one is the connection.
+      if (auto held = held_link(peer)) {
+        report(*held, peer, true);
+        return;
+      }
+      orphaned.erase(peer);
       if (events.on_disconnected) events.on_disconnected(peer, reason, detail);
     }
     // Accepted connections that never authenticated are not peers: nothing to report.
@@ -720,6 +876,13 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
   }
 
   void disconnect(const PeerId& peer) {
+    orphaned.erase(peer);
+    if (auto held = held_link(peer)) {  // the peer's dial, waiting for ours: not wanted either
+      Link& h = links.at(*held);
+      h.silent = true;
+      h.conn->close(0, "disconnect", now());
+      post_flush(*held);
+    }
     std::uint64_t id = 0;
     if (auto it = by_peer.find(peer); it != by_peer.end()) {
       id = it->second;
@@ -757,6 +920,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     by_cid.clear();
     by_peer.clear();
     connecting.clear();
+    orphaned.clear();
     boost::system::error_code ec;
     socket->close(ec);
     socket.reset();
