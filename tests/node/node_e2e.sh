@@ -57,6 +57,10 @@ case "$CASE" in
       PEAT_FORMATION_SECRET="$SECRET" PEAT_DISCOVERY=none -- --blob-profile fast
     expect_config_error "storage budget" "PEAT_STORAGE_MAX_BYTES" \
       PEAT_FORMATION_SECRET="$SECRET" PEAT_DISCOVERY=none PEAT_STORAGE_MAX_BYTES=12X --
+    expect_config_error "bad parent" "parent 'bad name'" \
+      PEAT_FORMATION_SECRET="$SECRET" PEAT_DISCOVERY=none PEAT_PARENT="bad name" --
+    expect_config_error "parent is itself" "is this node itself" \
+      PEAT_FORMATION_SECRET="$SECRET" PEAT_DISCOVERY=none HOSTNAME=n1 -- --parent n1
     env -i PATH="$PATH" "$BIN" --help >"$WORK/help" 2>&1
     check "--help exits 0" [ $? -eq 0 ]
     check "--help lists env vars" grep -q PEAT_IROH_BIND_PORT "$WORK/help"
@@ -64,12 +68,14 @@ case "$CASE" in
   sigterm|flags)
     BPORT=$(free_port)
     QPORT=$((BPORT + 1))
-    # Env says one broker port, the flag another: the flag wins.
+    # Env says one broker port, the flag another: the flag wins. Same for the parent (flags).
+    PARENT_ENV=() PARENT_ARGS=()
+    if [ "$CASE" = flags ]; then PARENT_ENV=(PEAT_PARENT=env-parent) PARENT_ARGS=(--parent e2e-parent); fi
     env -i PATH="$PATH" PEAT_FORMATION_SECRET="$SECRET" HOSTNAME=e2e-node PEAT_DISCOVERY=none \
       PEAT_DATA_DIR="$WORK/data" PEAT_BROKER_PORT=1 PEAT_IROH_BIND_PORT="$QPORT" PEAT_LITE_PORT=0 \
-      PEAT_STORAGE_MAX_BYTES=64M \
+      PEAT_STORAGE_MAX_BYTES=64M "${PARENT_ENV[@]}" \
       "$BIN" --broker-port "$BPORT" --bind-host 127.0.0.1 --broker-bind 127.0.0.1 \
-      --log-format json >"$WORK/out" 2>"$WORK/log" &
+      --log-format json "${PARENT_ARGS[@]}" >"$WORK/out" 2>"$WORK/log" &
     PID=$!
     up=0
     for _ in $(seq 1 80); do
@@ -96,6 +102,13 @@ case "$CASE" in
         printf "GET /api/v1/blobs/$1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" >&3
         cat <&3' "$BPORT" "$hash" 2>/dev/null)
       check "GET /api/v1/blobs/<hash> returns the bytes" grep -q "hello blobs" <<<"$got"
+      # Hierarchy: --parent wins over PEAT_PARENT; a node with a parent is a leaf at once.
+      check "hierarchy logged (--parent wins)" grep -q 'hierarchy role=leaf parent=e2e-parent' "$WORK/log"
+      topo=$(timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/$0
+        printf "GET /api/v1/topology HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" >&3
+        cat <&3' "$BPORT" 2>/dev/null)
+      check "topology: role leaf" grep -q '"role":"leaf"' <<<"$topo"
+      check "topology: parent" grep -q '"parent":"e2e-parent"' <<<"$topo"
     fi
     kill -TERM $PID
     waited=0
