@@ -406,6 +406,7 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
   // Recomputes parent and children from the connected peers and gives the sync engine the
   // view when it changed. Without a configured parent and without children: flat (no view).
   void update_hierarchy() {
+    if (!ticking) return;  // shutting down: the view is dropped with the connections
     HierarchyView next;
     next.parent = config.parent;
     std::optional<transport::PeerId> parent_peer;

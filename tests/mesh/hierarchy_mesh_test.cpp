@@ -275,6 +275,20 @@ TEST_F(HierarchyMesh, SyncFollowsTheAnnouncedTree) {
   EXPECT_TRUE(
       eventually([&] { return view("mid").children == std::vector<std::string>{"leaf-c"}; }));
   EXPECT_EQ(view("mid").role, "member");
+  // Back again, it announces itself anew: a command issued meanwhile reaches it, and its own
+  // report goes up, still not to its sibling.
+  ASSERT_TRUE(node("hq").put_document("commands", "k2", R"({"order":"move"})").ok());
+  ASSERT_TRUE(node("leaf-d").start().ok());
+  EXPECT_TRUE(eventually([&] {
+    return view("mid").children == std::vector<std::string>{"leaf-c", "leaf-d"} &&
+           view("leaf-d").parent_connected;
+  }));
+  EXPECT_TRUE(reaches({"leaf-d"}, "commands", "k2"));
+  ASSERT_TRUE(node("leaf-d").put_document("contact_reports", "r2", R"({"contact":"d"})").ok());
+  EXPECT_TRUE(reaches({"mid", "hq"}, "contact_reports", "r2"));
+  ASSERT_TRUE(links_flushed("flush2"));
+  EXPECT_FALSE(has("leaf-c", "contact_reports", "r2"));
+  EXPECT_FALSE(has("leaf-d", "contact_reports", "r1"));
 }
 
 TEST_F(HierarchyMesh, WithoutParentsEverythingReachesEveryone) {
