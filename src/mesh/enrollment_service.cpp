@@ -110,7 +110,8 @@ EnrollmentListener::EnrollmentListener(runtime::IoLoop& loop, Rng& rng, Config c
   qc.settings.max_message_size = kEnrollmentTransportLimit;
   qc.settings.idle_timeout = std::chrono::seconds(10);
   qc.settings.max_streams = 4;
-  qc.admit = [this](const transport::PeerId& peer, const transport::quic::PublicKey& key) {
+  qc.admit = [this](const transport::PeerId& peer, const transport::quic::PublicKey& key,
+                    std::string_view) {
     keys_[peer] = key;
     return true;
   };

@@ -536,7 +536,8 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
       }
     }
     // Formation gate: only keys derived from the formation secret for a node we know of.
-    qc.admit = [this](const transport::PeerId& peer, const transport::quic::PublicKey& pk) {
+    qc.admit = [this](const transport::PeerId& peer, const transport::quic::PublicKey& pk,
+                      std::string_view) {
       for (const auto& [id, p] : known) {
         if (p.peer_id == peer && p.public_key == pk) return !certs || certs->admits_handshake(pk);
       }

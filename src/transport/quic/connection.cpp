@@ -327,6 +327,13 @@ struct Connection::Impl {
     return self->verify_peer() ? 0 : -1;
   }
 
+  // The ALPN the server picked (known before the client's key arrives); empty if none yet.
+  std::string negotiated_alpn() const {
+    gnutls_datum_t selected{nullptr, 0};
+    if (gnutls_alpn_get_selected_protocol(session, &selected) != 0) return {};
+    return std::string(reinterpret_cast<const char*>(selected.data), selected.size);
+  }
+
   bool verify_peer() {
     if (gnutls_certificate_type_get2(session, GNUTLS_CTYPE_PEERS) != GNUTLS_CRT_RAWPK) {
       auth_failure = "peer did not present an Ed25519 raw public key";
@@ -365,7 +372,7 @@ struct Connection::Impl {
           "peer identity mismatch: expected " + *options.expected_peer + ", got " + presented_id;
       return false;
     }
-    if (server && options.admit && !options.admit(presented_id, peer_key)) {
+    if (server && options.admit && !options.admit(presented_id, peer_key, negotiated_alpn())) {
       auth_failure = "peer " + presented_id + " refused by the admission gate";
       refused_by_gate = true;
       return false;

@@ -195,10 +195,12 @@ TEST_F(QuicTransportTest, UnacceptedAlpnIsRejected) {
 TEST_F(QuicTransportTest, AdmissionGateRefuses) {
   std::vector<PeerId> asked;
   PublicKey seen_key{};
+  std::string seen_alpn;
   Node b(loop, 2, [&](QuicTransportConfig& c) {
-    c.admit = [&](const PeerId& p, const PublicKey& k) {
+    c.admit = [&](const PeerId& p, const PublicKey& k, std::string_view alpn) {
       asked.push_back(p);
       seen_key = k;
+      seen_alpn = alpn;
       return false;
     };
   });
@@ -210,16 +212,44 @@ TEST_F(QuicTransportTest, AdmissionGateRefuses) {
       << a.disconnected[0].detail;
   EXPECT_EQ(asked, std::vector<PeerId>{a.id()});
   EXPECT_EQ(seen_key, make_identity(1).public_key);
+  EXPECT_EQ(seen_alpn, kAlpnSync);
   EXPECT_TRUE(b.connected.empty());
   EXPECT_TRUE(a.connected.empty());
 }
 
 TEST_F(QuicTransportTest, AdmissionGateAdmits) {
   Node b(loop, 2, [](QuicTransportConfig& c) {
-    c.admit = [](const PeerId&, const PublicKey&) { return true; };
+    c.admit = [](const PeerId&, const PublicKey&, std::string_view) { return true; };
   });
   Node a(loop, 1);
   ASSERT_TRUE(connect(a, b));
+}
+
+// One endpoint, two policies: any key may enroll, only known keys may join the mesh.
+TEST_F(QuicTransportTest, AdmissionGateSeesTheNegotiatedAlpn) {
+  std::vector<std::string> alpns;
+  const PeerId member = peer_id_from_public_key(make_identity(3).public_key);
+  Node b(loop, 2, [&](QuicTransportConfig& c) {
+    c.admit = [&](const PeerId& p, const PublicKey&, std::string_view alpn) {
+      alpns.emplace_back(alpn);
+      return alpn == kAlpnEnroll || p == member;
+    };
+  });
+  Node stranger(loop, 1);
+  stranger.transport->connect(b.id(), b.address());
+  ASSERT_TRUE(loop.run_until([&] { return !stranger.disconnected.empty(); }, kLimit));
+  EXPECT_EQ(stranger.disconnected[0].reason, DisconnectReason::kAuthenticationFailed);
+  Node enrolling(loop, 4);
+  enrolling.transport->connect(b.id(), b.address(), kAlpnEnroll);
+  ASSERT_TRUE(loop.run_until([&] { return enrolling.transport->is_connected(b.id()); }, kLimit));
+  EXPECT_EQ(enrolling.transport->send(b.id(), Channel::kSync, to_bytes("x")).error().code,
+            "CHANNEL_NOT_ALLOWED");
+  ASSERT_TRUE(enrolling.transport->send(b.id(), Channel::kEnrollment, to_bytes("hello")).ok());
+  ASSERT_TRUE(loop.run_until([&] { return b.count(Channel::kEnrollment) == 1; }, kLimit));
+  Node known(loop, 3);
+  ASSERT_TRUE(connect(known, b));
+  EXPECT_EQ(alpns, (std::vector<std::string>{std::string(kAlpnSync), std::string(kAlpnEnroll),
+                                             std::string(kAlpnSync)}));
 }
 
 TEST_F(QuicTransportTest, GarbageDatagramsAreIgnored) {

@@ -51,7 +51,10 @@ bool channel_allowed(std::string_view alpn, Channel channel);
 
 // Decides whether an authenticated peer may connect (the formation gate). Runs during the TLS
 // handshake, after the peer proved possession of `public_key`; false refuses the connection.
-using AdmitFn = std::function<bool(const PeerId& peer, const PublicKey& public_key)>;
+// `alpn` is the protocol the connection negotiated (one of the accepted ALPNs), so one endpoint
+// can admit any key on peat/enroll/1 while gating peat/sync/1.
+using AdmitFn =
+    std::function<bool(const PeerId& peer, const PublicKey& public_key, std::string_view alpn)>;
 
 struct QuicSettings {
   // The connection closes after this long without any packet from the peer.
