@@ -102,6 +102,14 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     Instant last_activity{};
     Instant created{};      // when the link was dialled or its first packet arrived
     Instant established{};  // when it became the peer's connection (by_peer)
+    std::string served;     // accepted on a served ALPN (serve()): not a peer link
+  };
+
+  // An application protocol served apart from the peer links on the same socket (serve()).
+  struct Served {
+    AdmitFn admit;
+    TransportEvents events;
+    std::map<PeerId, std::uint64_t> by_peer;
   };
 
   runtime::IoLoop& loop;
@@ -127,6 +135,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
   // Messages of a held duplicate that its dialler closed before our own dial was confirmed:
   // delivered when the peer is reported.
   std::map<PeerId, std::vector<ConnectionEvent>> orphaned;
+  std::map<std::string, Served, std::less<>> served;
   std::vector<std::uint8_t> send_buf = std::vector<std::uint8_t>(kMaxGsoBytes);
   std::vector<std::uint8_t> recv_buf = std::vector<std::uint8_t>(kRecvBufferSize);
 
@@ -341,7 +350,19 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
       return;
     }
     ConnectionOptions o = options_for(config.accept_alpns);
-    o.admit = config.admit;
+    if (served.empty()) {
+      o.admit = config.admit;
+    } else {
+      o.admit = [weak = weak_from_this()](const PeerId& peer, const PublicKey& key,
+                                          std::string_view alpn) {
+        auto self = weak.lock();
+        if (!self) return false;
+        if (auto s = self->served.find(alpn); s != self->served.end()) {
+          return !s->second.admit || s->second.admit(peer, key, alpn);
+        }
+        return !self->config.admit || self->config.admit(peer, key, alpn);
+      };
+    }
     auto conn = Connection::accept(std::move(o), local, from, datagram, rng, now());
     if (!conn) {
       ++io.ignored_datagrams;
@@ -558,6 +579,9 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     }
     std::erase_if(by_peer, [id](const auto& kv) { return kv.second == id; });
     std::erase_if(connecting, [id](const auto& kv) { return kv.second == id; });
+    for (auto& [alpn, s] : served) {
+      std::erase_if(s.by_peer, [id](const auto& kv) { return kv.second == id; });
+    }
     links.erase(it);
   }
 
@@ -573,6 +597,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
 
   void handle_event(std::uint64_t id, Link& l, ConnectionEvent e) {
     const PeerId peer = l.conn->peer_id();
+    if (!l.served.empty()) return handle_served_event(id, l, std::move(e));
     switch (e.type) {
       case ConnectionEventType::kCidIssued:
         by_cid[e.data] = id;
@@ -674,8 +699,57 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     post_flush(loser_id);
   }
 
+  // A connection on a served ALPN: its events go to that protocol's handler only.
+  void handle_served_event(std::uint64_t id, Link& l, ConnectionEvent e) {
+    auto s = served.find(l.served);
+    if (s == served.end()) return;
+    const PeerId peer = l.conn->peer_id();
+    const TransportEvents& ev = s->second.events;
+    switch (e.type) {
+      case ConnectionEventType::kCidIssued:
+        by_cid[e.data] = id;
+        return;
+      case ConnectionEventType::kCidRetired:
+        if (auto c = by_cid.find(e.data); c != by_cid.end() && c->second == id) by_cid.erase(c);
+        return;
+      case ConnectionEventType::kConnected:
+        return;  // reported when the link was marked served
+      case ConnectionEventType::kMessage:
+        if (ev.on_message) ev.on_message(peer, e.channel, std::move(e.data));
+        return;
+      case ConnectionEventType::kDatagram:
+        if (ev.on_datagram) ev.on_datagram(peer, std::move(e.data));
+        return;
+      case ConnectionEventType::kWritable:
+        if (ev.on_writable) ev.on_writable(peer);
+        return;
+      case ConnectionEventType::kClosed:
+        if (auto it = s->second.by_peer.find(peer);
+            it != s->second.by_peer.end() && it->second == id) {
+          s->second.by_peer.erase(it);
+          if (!l.silent && ev.on_disconnected) ev.on_disconnected(peer, e.reason, e.detail);
+        }
+        return;
+    }
+  }
+
   void on_established(std::uint64_t id, Link& l) {
     const PeerId peer = l.conn->peer_id();
+    if (!l.outgoing) {
+      if (auto s = served.find(l.conn->alpn()); s != served.end()) {
+        // One served connection per peer: a newer one replaces the older.
+        l.served = s->first;
+        if (auto old = s->second.by_peer.find(peer); old != s->second.by_peer.end()) {
+          Link& o = links.at(old->second);
+          o.silent = true;
+          o.conn->close(0, "superseded by a new connection", now());
+          post_flush(old->second);
+        }
+        s->second.by_peer[peer] = id;
+        if (s->second.events.on_connected) s->second.events.on_connected(peer);
+        return;
+      }
+    }
     if (l.outgoing) connecting.erase(l.dialled);
     const auto existing = by_peer.find(peer);
     const bool redial = existing != by_peer.end() && existing->second != id &&
@@ -753,7 +827,9 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
   // Another live connection to `peer`, if any (e.g. the other half of a simultaneous dial).
   std::optional<std::uint64_t> other_link(const PeerId& peer, std::uint64_t id) const {
     for (const auto& [other, l] : links) {
-      if (other == id || l.silent || l.draining || l.conn->is_closed()) continue;
+      if (other == id || l.silent || l.draining || !l.served.empty() || l.conn->is_closed()) {
+        continue;
+      }
       if (l.conn->peer_id() == peer || (l.outgoing && l.dialled == peer)) return other;
     }
     return std::nullopt;
@@ -921,6 +997,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     by_peer.clear();
     connecting.clear();
     orphaned.clear();
+    for (auto& [alpn, s] : served) s.by_peer.clear();
     boost::system::error_code ec;
     socket->close(ec);
     socket.reset();
@@ -938,6 +1015,18 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     auto it = by_peer.find(peer);
     if (it == by_peer.end()) return make_error("NOT_CONNECTED", "not connected to " + peer);
     PEAT_TRY_STATUS(links.at(it->second).conn->send_datagram(datagram));
+    post_flush(it->second);
+    return {};
+  }
+
+  Status send_served(std::string_view alpn, const PeerId& peer, Channel channel, ByteView message) {
+    auto s = served.find(alpn);
+    if (s == served.end()) return make_error("NOT_SERVED", std::string(alpn) + " is not served");
+    auto it = s->second.by_peer.find(peer);
+    if (it == s->second.by_peer.end()) {
+      return make_error("NOT_CONNECTED", "no " + std::string(alpn) + " connection from " + peer);
+    }
+    PEAT_TRY_STATUS(links.at(it->second).conn->send(channel, message, true));
     post_flush(it->second);
     return {};
   }
@@ -1039,6 +1128,17 @@ std::optional<std::uint16_t> QuicTransport::local_port() const {
 
 Status QuicTransport::rebind(std::uint16_t port) {
   return impl_->rebind(port);
+}
+
+void QuicTransport::serve(std::string alpn, AdmitFn admit, TransportEvents events) {
+  auto& s = impl_->served[std::move(alpn)];
+  s.admit = std::move(admit);
+  s.events = std::move(events);
+}
+
+Status QuicTransport::send_served(std::string_view alpn, const PeerId& peer, Channel channel,
+                                  ByteView message) {
+  return impl_->send_served(alpn, peer, channel, message);
 }
 
 QuicIoStats QuicTransport::io_stats() const {

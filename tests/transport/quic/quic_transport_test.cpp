@@ -225,6 +225,72 @@ TEST_F(QuicTransportTest, AdmissionGateAdmits) {
   ASSERT_TRUE(connect(a, b));
 }
 
+// A served ALPN on the node's socket: strangers are admitted for it alone, its connections
+// never count as peer links, and a member can hold one besides its peer link.
+TEST_F(QuicTransportTest, ServedAlpnIsKeptApartFromPeerLinks) {
+  const PeerId member = peer_id_from_public_key(make_identity(3).public_key);
+  Node b(loop, 2, [&](QuicTransportConfig& c) {
+    c.admit = [&](const PeerId& p, const PublicKey&, std::string_view alpn) {
+      EXPECT_EQ(alpn, kAlpnSync);
+      return p == member;
+    };
+  });
+  std::vector<std::string> served_log;
+  TransportEvents ev;
+  ev.on_connected = [&](const PeerId& p) { served_log.push_back("connected " + p); };
+  ev.on_message = [&](const PeerId& p, Channel c, Bytes m) {
+    served_log.push_back("message " + p);
+    EXPECT_EQ(c, Channel::kEnrollment);
+    EXPECT_TRUE(b.transport->send_served(kAlpnEnroll, p, Channel::kEnrollment, m).ok());
+  };
+  ev.on_disconnected = [&](const PeerId& p, DisconnectReason, const std::string&) {
+    served_log.push_back("disconnected " + p);
+  };
+  b.transport->serve(
+      std::string(kAlpnEnroll),
+      [](const PeerId&, const PublicKey&, std::string_view) { return true; }, ev);
+  Node stranger(loop, 1);
+  stranger.transport->connect(b.id(), b.address(), kAlpnEnroll);
+  ASSERT_TRUE(loop.run_until([&] { return stranger.transport->is_connected(b.id()); }, kLimit));
+  ASSERT_TRUE(stranger.transport->send(b.id(), Channel::kEnrollment, to_bytes("req")).ok());
+  ASSERT_TRUE(loop.run_until([&] { return stranger.count(Channel::kEnrollment) == 1; }, kLimit));
+  const Bytes& answer = stranger.messages[Channel::kEnrollment][0];
+  EXPECT_EQ(std::string(answer.begin(), answer.end()), "req");
+  EXPECT_FALSE(b.transport->is_connected(stranger.id()));
+  EXPECT_TRUE(b.connected.empty());
+  EXPECT_TRUE(b.messages.empty());
+  EXPECT_EQ(b.transport->send_served(kAlpnBlobs, stranger.id(), Channel::kBlobs, to_bytes("x"))
+                .error()
+                .code,
+            "NOT_SERVED");
+  // The stranger on the sync ALPN meets the mesh's gate.
+  Node stranger_sync(loop, 5);
+  stranger_sync.transport->connect(b.id(), b.address());
+  ASSERT_TRUE(loop.run_until([&] { return !stranger_sync.disconnected.empty(); }, kLimit));
+  EXPECT_EQ(stranger_sync.disconnected[0].reason, DisconnectReason::kAuthenticationFailed);
+  // A member: a peer link and a served connection side by side.
+  Node m(loop, 3);
+  ASSERT_TRUE(connect(m, b));
+  // Same identity as `m`, other connection ids (a node's rng seeds them).
+  Node m_enroll(loop, 13, [](QuicTransportConfig& c) { c.identity = make_identity(3); });
+  m_enroll.transport->connect(b.id(), b.address(), kAlpnEnroll);
+  ASSERT_TRUE(loop.run_until([&] { return m_enroll.transport->is_connected(b.id()); }, kLimit));
+  ASSERT_TRUE(m_enroll.transport->send(b.id(), Channel::kEnrollment, to_bytes("again")).ok());
+  ASSERT_TRUE(loop.run_until([&] { return m_enroll.count(Channel::kEnrollment) == 1; }, kLimit));
+  m_enroll.transport->disconnect(b.id());
+  ASSERT_TRUE(loop.run_until(
+      [&] { return !served_log.empty() && served_log.back() == "disconnected " + member; },
+      kLimit));
+  EXPECT_TRUE(b.transport->is_connected(member));
+  EXPECT_TRUE(b.disconnected.empty());
+  EXPECT_EQ(b.connected, std::vector<PeerId>{member});
+  ASSERT_TRUE(m.transport->send(b.id(), Channel::kSync, to_bytes("sync")).ok());
+  ASSERT_TRUE(loop.run_until([&] { return b.count(Channel::kSync) == 1; }, kLimit));
+  EXPECT_EQ(served_log, (std::vector<std::string>{"connected " + stranger.id(),
+                                                  "message " + stranger.id(), "connected " + member,
+                                                  "message " + member, "disconnected " + member}));
+}
+
 // One endpoint, two policies: any key may enroll, only known keys may join the mesh.
 TEST_F(QuicTransportTest, AdmissionGateSeesTheNegotiatedAlpn) {
   std::vector<std::string> alpns;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "peat/common/random.hpp"
@@ -80,6 +81,16 @@ class QuicTransport final : public Transport {
   const PeerId& local_peer_id() const;
   std::optional<std::uint16_t> local_port() const;
   QuicIoStats io_stats() const;
+  // Serves connections accepted with `alpn` (which must be in accept_alpns) apart from the peer
+  // links, on the same socket: `admit` decides on them instead of config.admit, their events go
+  // to `events` only, and they are never the peer's connection (is_connected(), send() and the
+  // main events do not see them), so a member may also hold such a connection to us. A peer's
+  // newer connection on `alpn` replaces its older one. Example: the enrollment endpoint on the
+  // node's QUIC port, admitting any key on peat/enroll/1 while the mesh gates peat/sync/1.
+  void serve(std::string alpn, AdmitFn admit, TransportEvents events);
+  // Sends on a peer's connection of a served ALPN. Errors: "NOT_SERVED", "NOT_CONNECTED", and
+  // those of send().
+  Status send_served(std::string_view alpn, const PeerId& peer, Channel channel, ByteView message);
   // Moves to a new UDP socket on `port` (0: any free port) of the same host, e.g. after a
   // network change. Connections this node dialled stay up: their peers see a NAT rebinding,
   // validate the new path and answer there. Connections this node accepted do not follow (a QUIC
