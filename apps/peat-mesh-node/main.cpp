@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
   std::string authority_key;
   std::string require_certs = "false";
   std::string enrollment_tokens;
-  int enrollment_port = -1;  // -1: QUIC port + 1
+  int enrollment_port = -1;  // -1: the QUIC port
   std::string certificate_file;
   std::string mesh_id = "peat";
   std::string lite_port = "5555";
@@ -198,7 +198,8 @@ int main(int argc, char** argv) {
   app.add_option("--enrollment-tokens", enrollment_tokens, "tok1=tier,tok2=tier")
       ->envname("PEAT_ENROLLMENT_TOKENS");
   app.add_option("--enrollment-port", enrollment_port,
-                 "UDP port of the enrollment endpoint (default: QUIC port + 1; 0: any free port)")
+                 "separate UDP port for the enrollment endpoint (default: the QUIC port; 0: any "
+                 "free port)")
       ->envname("PEAT_ENROLLMENT_PORT")
       ->check(CLI::Range(-1, 65535));
   app.add_option("--certificate-file", certificate_file,

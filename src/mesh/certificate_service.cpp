@@ -47,12 +47,7 @@ Result<CertificateOptions> certificate_options(const MeshConfig& config,
   if (!o.tokens.empty() && !formation_seed)
     return invalid_config_error("enrollment tokens need the formation secret (authority key)");
   o.enrollment_bind_host = config.quic_bind_host;
-  if (config.enrollment_port) {
-    o.enrollment_port = *config.enrollment_port;
-  } else {
-    o.enrollment_port =
-        config.quic_port == 0 ? 0 : static_cast<std::uint16_t>(config.quic_port + 1);
-  }
+  o.enrollment_port = config.enrollment_port;
   if (config.certificate_file) {
     std::ifstream in(*config.certificate_file, std::ios::binary);
     if (!in)
@@ -161,9 +156,14 @@ Status CertificateService::start() {
           "PEAT_AUTHORITY_KEY differs from this node's enrollment authority {}: the "
           "certificates it issues will not pass the gate",
           to_hex(ByteView(server_->authority_key())));
-    EnrollmentListener::Config lc{identity_of(endpoint_), options_.enrollment_bind_host,
-                                  options_.enrollment_port};
-    listener_ = std::make_unique<EnrollmentListener>(loop_, rng_, lc, *server_);
+    auto* node_quic = dynamic_cast<transport::quic::QuicTransport*>(&transport_);
+    if (!options_.enrollment_port && node_quic) {
+      listener_ = std::make_unique<EnrollmentListener>(loop_, *node_quic, *server_);
+    } else {
+      EnrollmentListener::Config lc{identity_of(endpoint_), options_.enrollment_bind_host,
+                                    options_.enrollment_port.value_or(0)};
+      listener_ = std::make_unique<EnrollmentListener>(loop_, rng_, lc, *server_);
+    }
     PEAT_TRY_STATUS(listener_->start());
     spdlog::info(
         "Enrollment ALPN (peat/enroll/1) enabled port={} server_id={} mesh_id={} "

@@ -115,20 +115,31 @@ EnrollmentListener::EnrollmentListener(runtime::IoLoop& loop, Rng& rng, Config c
     keys_[peer] = key;
     return true;
   };
-  quic_ = std::make_unique<transport::quic::QuicTransport>(loop_, std::move(qc), rng);
+  own_ = std::make_unique<transport::quic::QuicTransport>(loop_, std::move(qc), rng);
+  quic_ = own_.get();
   transport::TransportEvents ev;
   ev.on_message = [this](const transport::PeerId& peer, transport::Channel channel, Bytes message) {
-    if (channel != transport::Channel::kEnrollment) return;
-    auto key = keys_.find(peer);
-    if (key == keys_.end()) return;
-    ++requests_;
-    auto response = server_.handle(key->second, message, loop_.unix_millis());
-    auto sent = quic_->send(peer, transport::Channel::kEnrollment, response);
-    if (!sent) spdlog::warn("enrollment answer to {} not sent: {}", peer, sent.error().to_string());
+    if (channel == transport::Channel::kEnrollment) on_request(peer, std::move(message));
   };
   ev.on_disconnected = [this](const transport::PeerId& peer, transport::DisconnectReason,
                               const std::string&) { keys_.erase(peer); };
-  quic_->set_events(std::move(ev));
+  own_->set_events(std::move(ev));
+}
+
+EnrollmentListener::EnrollmentListener(runtime::IoLoop& loop,
+                                       transport::quic::QuicTransport& shared,
+                                       EnrollmentServer& server)
+    : loop_(loop), server_(server), quic_(&shared) {}
+
+void EnrollmentListener::on_request(const transport::PeerId& peer, Bytes message) {
+  auto key = keys_.find(peer);
+  if (key == keys_.end()) return;
+  ++requests_;
+  auto response = server_.handle(key->second, message, loop_.unix_millis());
+  auto sent = own_ ? quic_->send(peer, transport::Channel::kEnrollment, response)
+                   : quic_->send_served(transport::quic::kAlpnEnroll, peer,
+                                        transport::Channel::kEnrollment, response);
+  if (!sent) spdlog::warn("enrollment answer to {} not sent: {}", peer, sent.error().to_string());
 }
 
 EnrollmentListener::~EnrollmentListener() {
@@ -136,11 +147,37 @@ EnrollmentListener::~EnrollmentListener() {
 }
 
 Status EnrollmentListener::start() {
-  return quic_->start();
+  if (own_) return own_->start();
+  transport::TransportEvents ev;
+  ev.on_message = [this](const transport::PeerId& peer, transport::Channel channel, Bytes message) {
+    if (channel == transport::Channel::kEnrollment) on_request(peer, std::move(message));
+  };
+  ev.on_disconnected = [this](const transport::PeerId& peer, transport::DisconnectReason,
+                              const std::string&) { keys_.erase(peer); };
+  quic_->serve(
+      std::string(transport::quic::kAlpnEnroll),
+      [this](const transport::PeerId& peer, const transport::quic::PublicKey& key,
+             std::string_view) {
+        keys_[peer] = key;
+        return true;
+      },
+      std::move(ev));
+  serving_ = true;
+  return {};
 }
 
 void EnrollmentListener::stop() {
-  if (quic_) quic_->stop();
+  if (own_) {
+    own_->stop();
+  } else if (serving_) {
+    // The node's transport goes on: refuse enrollment from now on, and forget this listener.
+    quic_->serve(std::string(transport::quic::kAlpnEnroll),
+                 [](const transport::PeerId&, const transport::quic::PublicKey&, std::string_view) {
+                   return false;
+                 },
+                 {});
+    serving_ = false;
+  }
 }
 
 std::optional<std::uint16_t> EnrollmentListener::local_port() const {

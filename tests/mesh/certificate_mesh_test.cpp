@@ -236,11 +236,11 @@ TEST_F(MeshFixture, CertifiedPeersAreAdmittedAndSync) {
 
 TEST_F(MeshFixture, AFreshlyEnrolledNodeIsAdmittedByAPeerThatNeverSawItsCertificate) {
   // E: enrollment server (no peers). C: a certified member requiring certificates. N: a new
-  // node that enrolls with E over QUIC, then joins C with the certificate it got.
-  auto ce = config("enroll-e", static_cast<std::uint16_t>(base + 6), "");
+  // node that enrolls with E over QUIC on E's QUIC port (shared with its member links, as in
+  // Rust), then joins C with the certificate it got.
+  const auto enroll_port = static_cast<std::uint16_t>(base + 6);
+  auto ce = config("enroll-e", enroll_port, "");
   ce.enrollment_tokens = "join-me=regional";
-  const auto enroll_port = static_cast<std::uint16_t>(base + 7);
-  ce.enrollment_port = enroll_port;
   ce.authority_key = authority_hex();
   ce.require_certificates = true;
   auto e = make(ce);

@@ -46,7 +46,7 @@ start() {  # start NAME QUIC_PORT ENV...
   PIDS+=($!)
 }
 enroll() {  # enroll HOSTNAME TOKEN OUT
-  env -i PATH="$PATH" "$CLI" enroll --server "127.0.0.1:$((PA + 1))" --server-id "$ALPHA_ID" \
+  env -i PATH="$PATH" "$CLI" enroll --server "127.0.0.1:$PA" --server-id "$ALPHA_ID" \
     --token "$2" --formation-secret "$SECRET" --hostname "$1" --out "$3" --timeout-ms 5000
 }
 
@@ -54,8 +54,11 @@ enroll() {  # enroll HOSTNAME TOKEN OUT
 peers "$WORK/alpha.toml" "bravo:$PB" "charlie:$PC"
 peers "$WORK/bravo.toml" "alpha:$PA"
 peers "$WORK/charlie.toml" "alpha:$PA"
-start alpha "$PA" PEAT_ENROLLMENT_TOKENS="tok-alpha=regional,tok-bravo" PEAT_REQUIRE_CERTIFICATES=true
+# First run: the enrollment endpoint on a separate port (PEAT_ENROLLMENT_PORT).
+start alpha "$PA" PEAT_ENROLLMENT_TOKENS="tok-alpha=regional,tok-bravo" PEAT_REQUIRE_CERTIFICATES=true \
+  PEAT_ENROLLMENT_PORT="$((PA + 1))"
 check "alpha: enrollment endpoint up" wait_log "$WORK/alpha.log" "Enrollment ALPN (peat/enroll/1) enabled"
+check "alpha: separate enrollment port" grep -q "Enrollment ALPN (peat/enroll/1) enabled port=$((PA + 1)) " "$WORK/alpha.log"
 AUTH="$(sed -n 's/.*Enrollment ALPN.* authority=\([0-9a-f]*\).*/\1/p' "$WORK/alpha.log" | head -1)"
 ALPHA_ID="$(sed -n 's/^endpoint_id: *//p' "$WORK/alpha.out")"
 check "alpha: authority key logged" [ ${#AUTH} -eq 64 ]
@@ -65,7 +68,8 @@ kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null; PIDS=()
 start alpha "$PA" PEAT_ENROLLMENT_TOKENS="tok-alpha=regional,tok-bravo" \
   PEAT_REQUIRE_CERTIFICATES=true PEAT_AUTHORITY_KEY="$AUTH"
 check "alpha: gating enabled" wait_log "$WORK/alpha.log" "Layer 2 certificate gating enabled"
-wait_log "$WORK/alpha.log" "Enrollment ALPN (peat/enroll/1) enabled"
+# Second run: enrollment shares the node's QUIC port (the default, as in Rust).
+check "alpha: enrollment on the QUIC port" wait_log "$WORK/alpha.log" "Enrollment ALPN (peat/enroll/1) enabled port=$PA "
 
 enroll alpha tok-alpha "$WORK/alpha.cert" >"$WORK/enroll-alpha.out" 2>&1
 check "enroll alpha (its own endpoint): exit 0 $(tail -1 "$WORK/enroll-alpha.out")" [ -s "$WORK/alpha.cert" ]

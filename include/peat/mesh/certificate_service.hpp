@@ -32,7 +32,9 @@ struct CertificateOptions {
   std::optional<Bytes> formation_seed;  // the enrollment authority derives from it
   std::string mesh_id = "peat";
   std::string enrollment_bind_host = "0.0.0.0";
-  std::uint16_t enrollment_port = 0;
+  // Unset: enrollment is served on the node's QUIC port (QuicTransport::serve). Set: a
+  // separate endpoint on this UDP port (0: any free port).
+  std::optional<std::uint16_t> enrollment_port;
   std::optional<security::MeshCertificate> own_certificate;
   UnixMillis presentation_timeout_ms = 5000;
   std::chrono::milliseconds recheck_interval{30000};  // expiry sweep
@@ -40,7 +42,7 @@ struct CertificateOptions {
 
 // MeshConfig → options: parses authority_key (INVALID_CONFIG unless 64 hex digits of a valid
 // key), the tokens, reads certificate_file (INVALID_CONFIG when unreadable/undecodable or not
-// for `endpoint_key`). The enrollment port is quic_port + 1 unless set (0 stays 0).
+// for `endpoint_key`). Enrollment shares the QUIC port unless enrollment_port is set.
 Result<CertificateOptions> certificate_options(const MeshConfig& config,
                                                const std::optional<Bytes>& formation_seed,
                                                const security::PublicKeyBytes& endpoint_key);

@@ -79,8 +79,8 @@ struct MeshConfig {
   // (require_certificates: refuse, else warn and allow).
   std::optional<std::string> authority_key;
   // PEAT_ENROLLMENT_TOKENS "tok1=tier,tok2": turns on the enrollment endpoint (ALPN
-  // peat/enroll/1) on enrollment_port (none: quic_port + 1; 0: any free port). The authority
-  // key is derived from the formation secret, as in Rust.
+  // peat/enroll/1) on the QUIC port as in Rust, or on a separate enrollment_port when set (0: any
+  // free port). The authority key is derived from the formation secret, as in Rust.
   std::string enrollment_tokens;
   std::optional<std::uint16_t> enrollment_port;
   std::string mesh_id = "peat";  // mesh of the certificates issued and accepted

@@ -77,8 +77,9 @@ class EnrollmentServer {
   std::function<void(const security::MeshCertificate&)> on_issued_;
 };
 
-// The QUIC endpoint of an EnrollmentServer: its own socket, ALPN peat/enroll/1 only, any
-// authenticated key admitted (the enrolling node is not a member yet). Runs on `loop`.
+// The QUIC endpoint of an EnrollmentServer: ALPN peat/enroll/1, any authenticated key admitted
+// (the enrolling node is not a member yet). Either its own socket, or served on the node's QUIC
+// transport (QuicTransport::serve), i.e. on the node's QUIC port as in Rust. Runs on `loop`.
 class EnrollmentListener {
  public:
   struct Config {
@@ -88,6 +89,9 @@ class EnrollmentListener {
   };
   // `server` and `rng` must outlive the listener.
   EnrollmentListener(runtime::IoLoop& loop, Rng& rng, Config config, EnrollmentServer& server);
+  // On the node's own transport (`shared` must outlive the listener, and accept peat/enroll/1).
+  EnrollmentListener(runtime::IoLoop& loop, transport::quic::QuicTransport& shared,
+                     EnrollmentServer& server);
   ~EnrollmentListener();
   EnrollmentListener(const EnrollmentListener&) = delete;
   EnrollmentListener& operator=(const EnrollmentListener&) = delete;
@@ -101,7 +105,11 @@ class EnrollmentListener {
  private:
   runtime::IoLoop& loop_;
   EnrollmentServer& server_;
-  std::unique_ptr<transport::quic::QuicTransport> quic_;
+  void on_request(const transport::PeerId& peer, Bytes message);
+
+  std::unique_ptr<transport::quic::QuicTransport> own_;
+  transport::quic::QuicTransport* quic_ = nullptr;  // own_, or the node's transport
+  bool serving_ = false;                            // served on the node's transport
   std::map<transport::PeerId, security::PublicKeyBytes> keys_;
   std::uint64_t requests_ = 0;
 };
