@@ -666,12 +666,14 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
   }
 
   // Reports `id` as the peer's connection: on_connected, then the messages that waited for it.
-  void report(std::uint64_t id, const PeerId& peer, bool announce) {
+  // `since`: when the peer became connected, if it already was through another connection.
+  void report(std::uint64_t id, const PeerId& peer, bool announce,
+              std::optional<Instant> since = std::nullopt) {
     Link& l = links.at(id);
     by_peer[peer] = id;
     l.reported = true;
     l.held = false;
-    l.established = now();
+    l.established = since.value_or(now());
     if (announce && events.on_connected) events.on_connected(peer);
     deliver_pending(peer, id);
   }
@@ -783,8 +785,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
       if (new_client == std::min(self_id, peer)) {
         const Instant since = links.at(old_id).established;
         retire(old_id);
-        report(id, peer, false);  // inherits the peer's "connected" state
-        links.at(id).established = since;
+        report(id, peer, false, since);  // inherits the peer's "connected" state
       } else {
         retire(id);
       }
@@ -880,11 +881,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
         Link& o = links.at(*other);
         o.inherit = true;
         if (o.conn->is_established()) {
-          const Instant since = l.established;
-          report(*other, peer, false);
-          if (auto again = links.find(*other); again != links.end()) {
-            again->second.established = since;
-          }
+          report(*other, peer, false, l.established);
         }
         return;
       }
