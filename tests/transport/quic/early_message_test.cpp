@@ -1,7 +1,11 @@
 // Messages sent at the very start of a connection: from inside on_connected and right after it,
 // on both sides at once, through simultaneous dials and a redial that replaces a connection.
 // Every reliable message must arrive exactly once, in order per channel, after on_connected.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <map>
 #include <memory>
@@ -83,6 +87,68 @@ std::vector<std::string> expected(const std::string& sender, int e) {
   return out;
 }
 
+// A UDP relay on loopback that holds what the client sends until `open_at`, then forwards both
+// ways: a dial through it reaches the server late, like one whose first Initial was lost.
+class DelayRelay {
+ public:
+  DelayRelay(std::uint16_t server_port, Instant open_at) : open_at_(open_at) {
+    client_side_ = bound_socket();
+    server_side_ = bound_socket();
+    server_.sin_family = AF_INET;
+    server_.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    server_.sin_port = htons(server_port);
+  }
+  ~DelayRelay() {
+    close(client_side_);
+    close(server_side_);
+  }
+  std::uint16_t port() const {
+    sockaddr_in sin{};
+    socklen_t len = sizeof(sin);
+    getsockname(client_side_, reinterpret_cast<sockaddr*>(&sin), &len);
+    return ntohs(sin.sin_port);
+  }
+  void pump() {
+    std::vector<std::uint8_t> buf(65536);
+    for (int i = 0; i < 256; ++i) {
+      socklen_t len = sizeof(client_);
+      const ssize_t n = recvfrom(client_side_, buf.data(), buf.size(), 0,
+                                 reinterpret_cast<sockaddr*>(&client_), &len);
+      if (n <= 0) break;
+      held_.emplace_back(buf.begin(), buf.begin() + n);
+    }
+    if (Instant::clock::now() >= open_at_) {
+      for (const Bytes& d : held_) {
+        sendto(server_side_, d.data(), d.size(), 0, reinterpret_cast<const sockaddr*>(&server_),
+               sizeof(server_));
+      }
+      held_.clear();
+    }
+    for (int i = 0; i < 256; ++i) {
+      const ssize_t n = recv(server_side_, buf.data(), buf.size(), 0);
+      if (n <= 0) break;
+      sendto(client_side_, buf.data(), static_cast<std::size_t>(n), 0,
+             reinterpret_cast<const sockaddr*>(&client_), sizeof(client_));
+    }
+  }
+
+ private:
+  static int bound_socket() {
+    const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
+    return fd;
+  }
+  Instant open_at_;
+  int client_side_ = -1;
+  int server_side_ = -1;
+  sockaddr_in server_{};
+  sockaddr_in client_{};
+  std::vector<Bytes> held_;
+};
+
 class QuicEarlyMessageTest : public ::testing::Test {
  protected:
   runtime::IoLoop loop;
@@ -147,6 +213,46 @@ TEST_F(QuicEarlyMessageTest, SimultaneousDialLosesNoMessage) {
     EXPECT_TRUE(a.transport->is_connected(b.id()));
     EXPECT_TRUE(b.transport->is_connected(a.id()));
   }
+}
+
+// The dial that must win (from the smaller id) reaches the peer late, so the peer's own dial
+// completes first and it reports it and sends its bursts on it. The smaller side holds that
+// connection (its own dial is under way) with the messages, delivers them after its
+// on_connected, and the larger side lets the duplicate drain before closing it.
+TEST_F(QuicEarlyMessageTest, LateWinningDialLosesNoMessage) {
+  std::uint8_t small_tag = 1;
+  std::uint8_t large_tag = 2;
+  if (peer_id_from_public_key(make_identity(1).public_key) >
+      peer_id_from_public_key(make_identity(2).public_key)) {
+    std::swap(small_tag, large_tag);
+  }
+  Talker s(loop, "s", small_tag);
+  Talker l(loop, "l", large_tag);
+  DelayRelay relay(*l.transport->local_port(), Instant::clock::now() + 300ms);
+  s.transport->connect(l.id(), {{"127.0.0.1", relay.port()}});
+  l.transport->connect(s.id(), s.address());
+  auto pumped = [&](const std::function<bool()>& done, Duration limit) {
+    return loop.run_until(
+        [&] {
+          relay.pump();
+          return done();
+        },
+        limit);
+  };
+  ASSERT_TRUE(pumped(
+      [&] {
+        return s.count(Channel::kSync) >= 2 * kBurst && s.count(Channel::kControl) >= 2 * kBurst &&
+               l.count(Channel::kSync) >= 2 * kBurst && l.count(Channel::kControl) >= 2 * kBurst;
+      },
+      kLimit));
+  pumped([] { return false; }, 300ms);  // the duplicate drains and closes meanwhile
+  expect_exactly(s, "l", 1);
+  expect_exactly(l, "s", 1);
+  EXPECT_EQ(s.epoch, 1);
+  EXPECT_EQ(l.epoch, 1);
+  EXPECT_TRUE(s.disconnected.empty());
+  EXPECT_TRUE(l.disconnected.empty());
+  EXPECT_EQ(s.send_failures + l.send_failures, 0);
 }
 
 // A second run of `a` (same identity, new socket) dials `b` while the first run's connection is
