@@ -14,6 +14,7 @@
 #include "peat/broker/server.hpp"
 #include "peat/lite/bridge.hpp"
 #include "peat/lite/ota.hpp"
+#include "support/http_client.hpp"
 
 namespace peat::lite {
 namespace {
@@ -55,32 +56,9 @@ class OtaOnlyBackend : public broker::BrokerBackend {
   OtaService& ota_;
 };
 
-// One HTTP/1.1 request per connection over a blocking socket with a receive timeout.
+// The whole reply to one raw request (tests/support/http_client.hpp).
 std::string http(std::uint16_t port, const std::string& request) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string response;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    std::size_t off = 0;
-    while (off < request.size()) {
-      auto n = ::send(fd, request.data() + off, request.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) break;
-      off += static_cast<std::size_t>(n);
-    }
-    char buf[4096];
-    for (;;) {  // the request says Connection: close, so read to EOF
-      auto n = ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      response.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-  ::close(fd);
-  return response;
+  return peat::test::http_exchange(port, request);
 }
 
 int status_of(const std::string& response) {

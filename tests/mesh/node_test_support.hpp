@@ -1,4 +1,4 @@
-// Support for the in-process node tests: a blocking HTTP/1.1 client for 127.0.0.1, a temporary
+// Support for the in-process node tests: the HTTP client of tests/support, a temporary
 // folder, and a log sink that keeps every line spdlog writes (to read what the node logged).
 #pragma once
 
@@ -13,19 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "support/http_client.hpp"
+
 namespace peat::mesh::testing {
 
-struct HttpReply {
-  int status = 0;
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;
-};
-
-// One request per connection ("Connection: close"), 5 s receive timeout; status 0 when the
-// server could not be reached or the reply was not HTTP.
-HttpReply http_request(std::uint16_t port, const std::string& method, const std::string& target,
-                       const std::string& body = "",
-                       const std::vector<std::pair<std::string, std::string>>& headers = {});
+// Blocking HTTP/1.1 requests to 127.0.0.1 (tests/support/http_client.hpp).
+using peat::test::http_request;
+using peat::test::HttpReply;
 
 // multipart/form-data body with a "firmware" file part and a "version" text part, and its
 // Content-Type header value.
