@@ -536,8 +536,14 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
       }
     }
     // Formation gate: only keys derived from the formation secret for a node we know of.
+    // Enrollment connections are decided by the enrollment endpoint when it is served on this
+    // transport (QuicTransport::serve); without it they are refused, never taken as member links.
     qc.admit = [this](const transport::PeerId& peer, const transport::quic::PublicKey& pk,
-                      std::string_view) {
+                      std::string_view alpn) {
+      if (alpn == transport::quic::kAlpnEnroll) {
+        spdlog::warn("refused peer {}: this node does not serve enrollment", peer);
+        return false;
+      }
       for (const auto& [id, p] : known) {
         if (p.peer_id == peer && p.public_key == pk) return !certs || certs->admits_handshake(pk);
       }

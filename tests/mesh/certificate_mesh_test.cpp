@@ -234,6 +234,39 @@ TEST_F(MeshFixture, CertifiedPeersAreAdmittedAndSync) {
   }
 }
 
+// A node that serves no enrollment refuses peat/enroll/1 even from a member's key, at once and
+// saying so, and the member's link stays. (Before, the gate admitted the member's key and the
+// connection was taken as a second member link; the client waited for an answer until its
+// timeout.)
+TEST_F(MeshFixture, EnrollingAtANodeWithoutTokensIsRefusedAndTheMemberLinkStays) {
+  peers_file("p.toml", {{"plain-q", base + 15}});
+  peers_file("q.toml", {{"plain-p", base + 14}});
+  auto cp = config("plain-p", static_cast<std::uint16_t>(base + 14), "p.toml");
+  auto cq = config("plain-q", static_cast<std::uint16_t>(base + 15), "q.toml");
+  Recorder rp;
+  auto p = make(cp);
+  auto q = make(cq);
+  p->subscribe(rp.callback());
+  ASSERT_TRUE(p->start().ok());
+  ASSERT_TRUE(q->start().ok());
+  ASSERT_TRUE(rp.wait_for(joined("plain-q")));
+  auto q_key = security::node_endpoint_keypair(seed(), "plain-q");
+  EnrollClientOptions o;
+  o.server_host = "127.0.0.1";
+  o.server_port = static_cast<std::uint16_t>(base + 14);
+  o.server_id = p->endpoint_id();
+  o.identity = &q_key;
+  o.node_id = "plain-q";
+  o.token = to_bytes("no-such-token");
+  o.timeout = std::chrono::milliseconds(5000);
+  auto refused = enroll(o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "TRANSPORT");
+  EXPECT_NE(refused.error().message.find("not admitted"), std::string::npos)
+      << refused.error().to_string();
+  EXPECT_FALSE(rp.wait_for(left("plain-q"), std::chrono::milliseconds(500)));
+}
+
 TEST_F(MeshFixture, AFreshlyEnrolledNodeIsAdmittedByAPeerThatNeverSawItsCertificate) {
   // E: enrollment server (no peers). C: a certified member requiring certificates. N: a new
   // node that enrolls with E over QUIC on E's QUIC port (shared with its member links, as in
