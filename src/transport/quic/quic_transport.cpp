@@ -136,6 +136,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
   // delivered when the peer is reported.
   std::map<PeerId, std::vector<ConnectionEvent>> orphaned;
   std::map<std::string, Served, std::less<>> served;
+  std::size_t draining_count = 0;  // links with `draining` set (skips the scan per message)
   std::vector<std::uint8_t> send_buf = std::vector<std::uint8_t>(kMaxGsoBytes);
   std::vector<std::uint8_t> recv_buf = std::vector<std::uint8_t>(kRecvBufferSize);
 
@@ -636,6 +637,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
 
   // A losing duplicate of `peer` still open (other than `except`): what it carries goes first.
   bool draining_link(const PeerId& peer, std::uint64_t except) const {
+    if (draining_count == 0) return false;
     for (const auto& [other, l] : links) {
       if (other != except && l.draining && !l.conn->is_closed() && l.conn->peer_id() == peer) {
         return true;
@@ -695,6 +697,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
       loser.conn->close(0, "duplicate connection", now());
     } else {
       loser.draining = true;
+      ++draining_count;
       loser.reported = false;
       loser.held = false;
     }
@@ -820,6 +823,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
       h.pending.clear();
       h.held = false;
       h.draining = true;
+      ++draining_count;
       for (ConnectionEvent& e : earlier) deliver(peer, std::move(e));
       post_flush(*held);
     }
@@ -844,6 +848,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
       // the application is told the link was broken and is connected again.
       const PeerId peer = l.conn->peer_id();
       l.draining = false;
+      --draining_count;
       const std::uint64_t unacked = l.conn->stats().bytes_queued;
       const auto winner = by_peer.find(peer);
       if (winner == by_peer.end()) return;
@@ -994,6 +999,7 @@ struct QuicTransport::Impl : std::enable_shared_from_this<QuicTransport::Impl> {
     by_peer.clear();
     connecting.clear();
     orphaned.clear();
+    draining_count = 0;
     for (auto& [alpn, s] : served) s.by_peer.clear();
     boost::system::error_code ec;
     socket->close(ec);
