@@ -103,6 +103,7 @@ Status MeshConfig::validate() const {
   if (storage_max_bytes != 0 && !store_dir()) {
     return invalid_config_error("a storage budget needs a data dir (PEAT_DATA_DIR)");
   }
+  if (gc_interval.count() <= 0) return invalid_config_error("GC interval must be positive");
   if (storage_check_interval.count() <= 0) {
     return invalid_config_error("storage check interval must be positive");
   }

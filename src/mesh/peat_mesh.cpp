@@ -57,52 +57,6 @@ Error invalid_config_error(const std::string& message) {
   return make_error("INVALID_CONFIG", "invalid configuration: " + message);
 }
 
-// ---- parent announcement (hierarchy.hpp) ----------------------------------------------------
-namespace {
-constexpr std::string_view kAnnouncementTag = "PTA1";
-
-Error bad_announcement(const std::string& why) {
-  return make_error("SERIALIZATION_ERROR", "parent announcement: " + why);
-}
-}  // namespace
-
-Bytes encode_parent_announcement(const ParentAnnouncement& announcement) {
-  Bytes out(kAnnouncementTag.begin(), kAnnouncementTag.end());
-  out.push_back(announcement.reply_requested ? kAnnounceReplyRequested : 0);
-  const std::string parent = announcement.parent.value_or("");
-  out.push_back(static_cast<std::uint8_t>(parent.size()));
-  out.insert(out.end(), parent.begin(), parent.end());
-  return out;
-}
-
-bool is_parent_announcement(ByteView bytes) {
-  return bytes.size() >= kAnnouncementTag.size() &&
-         std::equal(kAnnouncementTag.begin(), kAnnouncementTag.end(), bytes.begin());
-}
-
-Result<ParentAnnouncement> decode_parent_announcement(ByteView bytes) {
-  if (!is_parent_announcement(bytes)) return bad_announcement("missing PTA1 header");
-  if (bytes.size() < kParentAnnouncementHeader)
-    return bad_announcement("truncated header (" + std::to_string(bytes.size()) + " bytes)");
-  const std::uint8_t flags = bytes[4];
-  if ((flags & ~kAnnounceReplyRequested) != 0)
-    return bad_announcement("unknown flags 0x" + to_hex(ByteView(&bytes[4], 1)));
-  const std::size_t length = bytes[5];
-  if (bytes.size() != kParentAnnouncementHeader + length)
-    return bad_announcement("parent length " + std::to_string(length) + " but " +
-                            std::to_string(bytes.size() - kParentAnnouncementHeader) +
-                            " bytes follow");
-  ParentAnnouncement out;
-  out.reply_requested = (flags & kAnnounceReplyRequested) != 0;
-  if (length > 0) {
-    std::string parent(reinterpret_cast<const char*>(bytes.data()) + kParentAnnouncementHeader,
-                       length);
-    if (!is_valid_node_id(parent)) return bad_announcement("parent is not a valid node id");
-    out.parent = std::move(parent);
-  }
-  return out;
-}
-
 namespace {
 
 std::string uuid_v4(Rng& rng) {
@@ -310,6 +264,7 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
   bool ticking = false;
   std::string deleting_key;  // key being deleted by delete_local
   std::uint64_t documents_written = 0;
+  UnixMillis last_gc = 0;  // loop time of the last garbage collection
   std::uint64_t peers_joined = 0;
   std::uint64_t peers_left = 0;
 
@@ -807,8 +762,25 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
     if (docs) {
       auto expired = docs->base().expire(loop->unix_millis());
       if (!expired) spdlog::warn("TTL expiry failed: {}", expired.error().to_string());
+      collect_garbage();
     }
     schedule_tick();
+  }
+
+  // Drops tombstones past their collection's TTL and expired implicit-TTL documents, every
+  // gc_interval (the first time one interval after start).
+  void collect_garbage() {
+    const UnixMillis now = loop->unix_millis();
+    if (last_gc == 0) last_gc = now;
+    if (now - last_gc < static_cast<UnixMillis>(config.gc_interval.count())) return;
+    last_gc = now;
+    auto gc = docs->base().gc(now);
+    if (!gc) {
+      spdlog::warn("garbage collection failed: {}", gc.error().to_string());
+    } else if (gc->tombstones_removed + gc->documents_removed > 0) {
+      spdlog::info("garbage collection removed {} tombstones and {} expired documents",
+                   gc->tombstones_removed, gc->documents_removed);
+    }
   }
 
   void dial(KnownPeer& p) {

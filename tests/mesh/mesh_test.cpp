@@ -13,6 +13,7 @@
 
 #include "peat/broker/backend.hpp"
 #include "peat/mesh/peat_mesh.hpp"
+#include "peat/store/document_store.hpp"
 
 namespace peat::mesh {
 namespace {
@@ -338,6 +339,43 @@ TEST(MeshDocumentsTest, CallbacksMayCallTheMesh) {
   ASSERT_TRUE(mesh->start().ok());
   ASSERT_TRUE(mesh->put_document("c", "d", R"({"x":1})").ok());
   EXPECT_NE(seen.find("\"x\":1"), std::string::npos);
+}
+
+// Tombstones past their TTL (24 h for nodes) are dropped by the mesh's periodic GC; fresh
+// ones stay (they still guard against resurrection).
+TEST(MeshDocumentsTest, PeriodicGcDropsOnlyExpiredTombstones) {
+  TempDir dir;
+  const auto store_dir = (dir.path / "automerge").string();
+  const UnixMillis now =
+      static_cast<UnixMillis>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count());
+  const UnixMillis ten_days_ago = now - 10ull * 24 * 3600 * 1000;
+  {
+    fs::create_directories(store_dir);
+    auto s = store::DocumentStore::open(store_dir, Bytes(16, 0x07));
+    ASSERT_TRUE(s.ok());
+    ASSERT_TRUE((*s)->put_json("nodes:old", {{"m", 1}}, ten_days_ago).ok());
+    ASSERT_TRUE((*s)->remove("nodes:old", ten_days_ago, "test").ok());
+    ASSERT_TRUE((*s)->put_json("nodes:new", {{"m", 2}}, now).ok());
+    ASSERT_TRUE((*s)->remove("nodes:new", now, "test").ok());
+    ASSERT_EQ((*s)->base().tombstones("nodes")->size(), 2u);
+  }
+  MeshConfig c;
+  c.data_dir = dir.path;
+  c.gc_interval = std::chrono::milliseconds(100);
+  c.reconnect_interval = std::chrono::milliseconds(50);  // the tick that runs GC
+  auto mesh = make_mesh(c);
+  ASSERT_TRUE(mesh->start().ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // several GC intervals
+  ASSERT_TRUE(mesh->stop().ok());
+
+  auto s = store::DocumentStore::open(store_dir, Bytes(16, 0x07));
+  ASSERT_TRUE(s.ok());
+  auto left = (*s)->base().tombstones("nodes");
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ((*left)[0].document_id, "new");
 }
 
 TEST(MeshBrokerBackendTest, ServesDocumentsAndMetrics) {

@@ -102,6 +102,8 @@ struct MeshConfig {
   // decisions delete documents mesh-wide.
   bool storage_lifecycle = false;
   std::chrono::milliseconds storage_check_interval{10000};  // how often the guard runs a cycle
+  // How often expired tombstones and implicit-TTL documents are garbage collected (Rust: 5 min).
+  std::chrono::milliseconds gc_interval{std::chrono::minutes(5)};
   // Node id of this node's parent in the hierarchy (PEAT_PARENT; docs/node.md "Hierarchy").
   // none: a root, or a flat mesh when no peer names this node as its parent either.
   std::optional<std::string> parent;
