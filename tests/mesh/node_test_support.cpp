@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-
 namespace peat::mesh::testing {
 
 std::pair<std::string, std::string> firmware_form(const std::string& firmware,

@@ -7,8 +7,9 @@
 // DocumentStore::remove with the collection's deletion policy; evict -> collected, then one
 // DocumentStore::evict_many after the pass), then an EvictionController cycle that compacts first
 // (DocStore::compact) and evicts the keys it picks with one DocumentStore::evict_many after the
-// cycle (controller() used directly, outside run_cycle, evicts one key per transaction). Eviction is local: no tombstone, and the store refuses peer copies of an
-// evicted key ("EVICTED"), so sync cannot bring it back. Everything lands in the audit log.
+// cycle (controller() used directly, outside run_cycle, evicts one key per transaction). Eviction
+// is local: no tombstone, and the store refuses peer copies of an evicted key ("EVICTED"), so sync
+// cannot bring it back. Everything lands in the audit log.
 //
 // Threads: construct, start, stop, run_cycle and destroy on the loop's thread; store change
 // callbacks may come from any writer thread (the accounting is locked).
