@@ -1279,15 +1279,25 @@ struct PeatMesh::Impl : std::enable_shared_from_this<PeatMesh::Impl> {
 // Blob store calls that run on the caller's thread (imports do not stall the network thread).
 namespace {
 
+#ifdef PEAT_MESH_BLOBS
+// Stores a blob through `put(store, metadata)` (put_bytes or put_file) and describes it.
+template <typename Put>
+Result<BlobInfo> blob_import(PeatMesh::Impl& impl, std::optional<std::string> name,
+                             std::optional<std::string> content_type, Put put) {
+  auto store = impl.blobs_or_error();
+  if (!store) return store.error();
+  auto token = put(**store, blob::BlobMetadata{std::move(name), std::move(content_type), {}});
+  if (!token) return token.error();
+  return blob_info(*token);
+}
+#endif
+
 Result<BlobInfo> blob_add(PeatMesh::Impl& impl, ByteView data, std::optional<std::string> name,
                           std::optional<std::string> content_type) {
 #ifdef PEAT_MESH_BLOBS
-  auto store = impl.blobs_or_error();
-  if (!store) return store.error();
-  blob::BlobMetadata meta{std::move(name), std::move(content_type), {}};
-  auto token = (*store)->put_bytes(data, meta);
-  if (!token) return token.error();
-  return blob_info(*token);
+  return blob_import(
+      impl, std::move(name), std::move(content_type),
+      [&](blob::BlobStore& s, const blob::BlobMetadata& m) { return s.put_bytes(data, m); });
 #else
   (void)impl, (void)data, (void)name, (void)content_type;
   return no_blob_store_error();
@@ -1298,12 +1308,9 @@ Result<BlobInfo> blob_add_file(PeatMesh::Impl& impl, const std::filesystem::path
                                std::optional<std::string> name,
                                std::optional<std::string> content_type) {
 #ifdef PEAT_MESH_BLOBS
-  auto store = impl.blobs_or_error();
-  if (!store) return store.error();
-  blob::BlobMetadata meta{std::move(name), std::move(content_type), {}};
-  auto token = (*store)->put_file(file, meta);
-  if (!token) return token.error();
-  return blob_info(*token);
+  return blob_import(
+      impl, std::move(name), std::move(content_type),
+      [&](blob::BlobStore& s, const blob::BlobMetadata& m) { return s.put_file(file, m); });
 #else
   (void)impl, (void)file, (void)name, (void)content_type;
   return no_blob_store_error();

@@ -15,6 +15,7 @@
 #include "peat/mesh/enrollment_service.hpp"
 #include "peat/mesh/peat_mesh.hpp"
 #include "peat/security/node_identity.hpp"
+#include "support/scratch_dir.hpp"
 
 namespace peat::mesh {
 namespace {
@@ -27,17 +28,7 @@ Bytes seed() {
   return *from_base64(kSecret);
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/peat_cert_mesh_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using TempDir = peat::test::ScratchDir;
 
 struct Recorder {
   std::mutex mu;

@@ -14,6 +14,7 @@
 #include "peat/broker/backend.hpp"
 #include "peat/mesh/peat_mesh.hpp"
 #include "peat/store/document_store.hpp"
+#include "support/scratch_dir.hpp"
 
 namespace peat::mesh {
 namespace {
@@ -21,17 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // A fresh temporary folder, removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/peat_mesh_test_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using TempDir = peat::test::ScratchDir;
 
 // Records events; waits (bounded) for a predicate over them.
 struct Recorder {

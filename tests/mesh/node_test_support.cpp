@@ -1,7 +1,5 @@
 #include "mesh/node_test_support.hpp"
 
-#include <unistd.h>
-
 namespace peat::mesh::testing {
 
 std::pair<std::string, std::string> firmware_form(const std::string& firmware,
@@ -13,16 +11,6 @@ std::pair<std::string, std::string> firmware_form(const std::string& firmware,
                      boundary + "\r\nContent-Disposition: form-data; name=\"version\"\r\n\r\n" +
                      version + "\r\n--" + boundary + "--\r\n";
   return {body, "multipart/form-data; boundary=" + boundary};
-}
-
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/peat_node_test_XXXXXX";
-  path = ::mkdtemp(tmpl);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path, ec);
 }
 
 class CapturedLog::Sink final : public spdlog::sinks::base_sink<std::mutex> {

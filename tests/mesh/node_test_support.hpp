@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "support/http_client.hpp"
+#include "support/scratch_dir.hpp"
 
 namespace peat::mesh::testing {
 
@@ -26,11 +27,7 @@ using peat::test::HttpReply;
 std::pair<std::string, std::string> firmware_form(const std::string& firmware,
                                                   const std::string& version);
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir();
-  ~TempDir();
-};
+using TempDir = peat::test::ScratchDir;
 
 // Installs itself as the default logger's only sink for its lifetime.
 class CapturedLog {

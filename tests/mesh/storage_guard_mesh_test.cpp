@@ -12,23 +12,14 @@
 #include "peat/broker/backend.hpp"
 #include "peat/mesh/peat_mesh.hpp"
 #include "peat/store/document_store.hpp"
+#include "support/scratch_dir.hpp"
 
 namespace peat::mesh {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/peat_guard_mesh_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using TempDir = peat::test::ScratchDir;
 
 UnixMillis wall_now() {
   return static_cast<UnixMillis>(std::chrono::duration_cast<std::chrono::milliseconds>(
