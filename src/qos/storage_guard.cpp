@@ -80,7 +80,10 @@ void StorageGuard::track(const std::string& key) {
     storage_.unregister_document(key);
     return;
   }
-  const store::DocMeta& m = **meta;
+  track(key, **meta);
+}
+
+void StorageGuard::track(const std::string& key, const store::DocMeta& m) {
   StoredDocument d;
   d.doc_id = key;
   d.qos_class = classify(key);
@@ -104,9 +107,9 @@ void StorageGuard::on_change(const store::ChangeEvent& e) {
 }
 
 Status StorageGuard::rescan() {
-  auto keys = store_.base().scan_prefix("", /*include_deleted=*/true);
-  if (!keys.ok()) return keys.error();
-  for (const std::string& k : *keys) track(k);
+  auto docs = store_.base().scan_meta("", /*include_deleted=*/true);  // one read transaction
+  if (!docs.ok()) return docs.error();
+  for (const auto& [key, meta] : *docs) track(key, meta);
   return {};
 }
 

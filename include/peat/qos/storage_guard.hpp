@@ -109,7 +109,9 @@ class StorageGuard {
   nlohmann::json status_json(UnixMillis now) const;
 
  private:
+  // Re-reads the document's metadata (unregisters it when gone) / registers known metadata.
   void track(const std::string& key);
+  void track(const std::string& key, const store::DocMeta& meta);
   void on_change(const store::ChangeEvent& e);
   void schedule();
   void apply_lifecycle(UnixMillis now, GuardCycleReport& report);
